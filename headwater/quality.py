@@ -1,0 +1,46 @@
+"""Record-level rejections and the quarantine table shape shared by every domain.
+
+A rejected record is never dropped: it lands in `quarantine.<table>` with the
+rule that rejected it, a reason a person can act on, where it came from, and
+the record exactly as received.
+"""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class Rejection:
+    rule_id: str  # stable id from the rule catalogue, e.g. "E-R03"
+    reason: str  # names the field and what was expected
+    origin: str  # file / URL path and row, e.g. "eia/RWTC.page0001.json#row=17"
+    record: dict[str, Any]  # the raw record as received
+
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("rule_id", pa.string()),
+        ("reason", pa.string()),
+        ("origin", pa.string()),
+        ("raw_record", pa.string()),
+    ]
+)
+
+
+def quarantine_table(rejections: list[Rejection], **columns: pa.Array | list) -> pa.Table:
+    """Arrow table of rejections; `columns` adds per-row columns (e.g. a partition date)."""
+    table = pa.table(
+        {
+            "rule_id": [r.rule_id for r in rejections],
+            "reason": [r.reason for r in rejections],
+            "origin": [r.origin for r in rejections],
+            "raw_record": [json.dumps(r.record, sort_keys=True, default=str) for r in rejections],
+        },
+        schema=QUARANTINE_SCHEMA,
+    )
+    for name, values in columns.items():
+        table = table.append_column(name, pa.array(values) if isinstance(values, list) else values)
+    return table
