@@ -60,3 +60,14 @@ def ensure_dagster_home() -> Path:
         instance_yaml.write_text((REPO_ROOT / "dagster.yaml").read_text())
     os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+SOURCE_MODES = ("sample", "live")
+
+
+def source_mode() -> str:
+    """HEADWATER_MODE: `sample` (default; generated files, no keys) or `live` (real APIs)."""
+    mode = os.environ.get("HEADWATER_MODE", "sample").strip().lower()
+    if mode not in SOURCE_MODES:
+        raise ValueError(f"HEADWATER_MODE={mode!r}: expected one of {', '.join(SOURCE_MODES)}")
+    return mode

@@ -5,13 +5,16 @@ the key of the Python asset that writes them), groups are the domain folder
 under models/, and dbt tests stay on as asset checks.
 """
 
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetKey
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
 
 from headwater import settings
+from resources.warehouse import warehouse_lock
 
 settings.export_warehouse_env()
 
@@ -43,3 +46,14 @@ def dbt_cli() -> DbtCliResource:
         project_dir=dbt_project,
         dbt_executable=str(settings.dbt_executable()),
     )
+
+
+def dbt_build(context, dbt: DbtCliResource, warehouse) -> Iterator:
+    """`dbt build` for the selected models under the warehouse lock, streaming events.
+
+    dbt opens the DuckDB file itself, in a subprocess: point it at the warehouse
+    resource's file and hold the writer lock while it runs.
+    """
+    os.environ["HEADWATER_WAREHOUSE"] = str(Path(warehouse.path).resolve())
+    with warehouse_lock(warehouse.path, warehouse.lock_timeout_s):
+        yield from dbt.cli(["build"], context=context).stream()

@@ -1,3 +1,41 @@
+"""The energy domain: EIA, FRED and Yahoo Finance prices -> staging -> canonical -> marts."""
+
 import dagster as dg
 
-defs = dg.Definitions()
+from assets.energy import automation
+from assets.energy.assets import commodity_prices, daily_partitions, staging_assets
+from assets.energy.checks import prices_are_fresh
+from assets.energy.marts import energy_marts
+from headwater import settings
+from resources.energy_sources import EIAResource, FREDResource, YahooFinanceResource
+
+
+def energy_source_resources() -> dict:
+    """Sample files by default; HEADWATER_MODE=live calls the real APIs with keys from the
+    environment (EIA_API_KEY, FRED_API_KEY)."""
+    if settings.source_mode() == "live":
+        return {
+            "eia": EIAResource(mode="live", api_key=dg.EnvVar("EIA_API_KEY")),
+            "fred": FREDResource(mode="live", api_key=dg.EnvVar("FRED_API_KEY")),
+            "yahoo": YahooFinanceResource(mode="live"),
+        }
+    return {"eia": EIAResource(), "fred": FREDResource(), "yahoo": YahooFinanceResource()}
+
+
+defs = dg.Definitions(
+    assets=[*staging_assets, commodity_prices, energy_marts],
+    asset_checks=[prices_are_fresh],
+    jobs=[automation.daily_prices_job, automation.marts_job],
+    schedules=[automation.daily_schedule],
+    sensors=[automation.automation_sensor],
+    resources=energy_source_resources(),
+)
+
+# What `make demo` runs, in order: every day since the start date as one run, then the marts.
+DEMO_PLAN = [
+    (
+        automation.daily_prices_job.name,
+        (daily_partitions.get_first_partition_key(), daily_partitions.get_last_partition_key()),
+    ),
+    (automation.marts_job.name, None),
+]

@@ -1,0 +1,45 @@
+# Headwater. Quick start: `make demo` (set up + materialize everything on sample data),
+# `make test` (the whole suite). Every target sets up what it needs.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/.dagster
+export HEADWATER_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
+
+.PHONY: setup demo dev test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+# dagster-dbt loads the manifest at import: parse once here, never at import time.
+dbt_project/target/manifest.json: $(VENV)/.installed $(shell find dbt_project/models dbt_project/macros dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
+	cd dbt_project && ../$(BIN)/dbt parse --quiet
+	touch $@
+
+setup: dbt_project/target/manifest.json
+	$(BIN)/python -c "from headwater import settings; settings.ensure_dagster_home()"
+
+demo: setup
+	$(BIN)/headwater demo
+
+dev: setup
+	bash scripts/dev.sh
+
+test: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: setup
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf data .dagster dbt_project/target

@@ -1,0 +1,222 @@
+"""Energy assets: one staging table per source, the reconciled canonical table.
+
+Each is partitioned by day with a single-run backfill policy, so the daily
+schedule writes one day and a full refresh or backfill of any range is one run
+that replaces exactly that range.
+"""
+
+from datetime import date, timedelta
+
+import dagster as dg
+import pandas as pd
+
+from assets.energy.config import SOURCES, EnergyConfig, load_energy_config
+from assets.energy.reconcile import CANONICAL_COLUMNS, day_over_day_jumps, reconcile
+from assets.energy.rules import apply_record_rules, completeness, duplicate_keys, out_of_range
+from headwater.quality import quarantine_table
+from resources.warehouse import DuckDBWarehouse
+
+CONFIG: EnergyConfig = load_energy_config()
+GROUP = "energy"
+SAMPLE_ROWS = 10  # failing rows shown in a check's metadata
+
+daily_partitions = dg.DailyPartitionsDefinition(
+    start_date=CONFIG.start_date.isoformat(), timezone=CONFIG.schedule_timezone
+)
+CANONICAL_KEY = dg.AssetKey(["canonical", "commodity_prices"])
+
+
+def staging_key(source: str) -> dg.AssetKey:
+    return dg.AssetKey(["staging", f"{source}_prices"])
+
+
+def _window(context: dg.AssetExecutionContext) -> tuple[date, date]:
+    window = context.partition_time_window
+    return window.start.date(), window.end.date()
+
+
+def _rows_md(df: pd.DataFrame) -> dg.MetadataValue:
+    return dg.MetadataValue.md(df.head(SAMPLE_ROWS).to_markdown(index=False) if len(df) else "none")
+
+
+def _table_exists(warehouse: DuckDBWarehouse, table: str) -> bool:
+    schema, name = table.split(".")
+    found = warehouse.query(
+        "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, name],
+    )
+    return found.column("n")[0].as_py() > 0
+
+
+def _read_window(warehouse: DuckDBWarehouse, table: str, start: date, end: date) -> pd.DataFrame:
+    schema, name = table.split(".")
+    if not _table_exists(warehouse, table):
+        return pd.DataFrame()
+    # Identifiers come from code (validated by the warehouse's table rules), values are bound.
+    sql = f'SELECT * FROM "{schema}"."{name}" WHERE price_date >= ? AND price_date < ?'
+    return warehouse.query(sql, [start, end]).to_pandas()
+
+
+# ---- staging ---------------------------------------------------------------------------------
+
+GATE_CHECKS = ("no_duplicate_keys", "completeness_above_threshold", "values_in_range")
+
+
+def build_staging_asset(source: str) -> dg.AssetsDefinition:
+    key = staging_key(source)
+    table = f"staging.{source}_prices"
+
+    @dg.asset(
+        key=key,
+        group_name=GROUP,
+        partitions_def=daily_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool="warehouse",
+        kinds={"python", "duckdb"},
+        required_resource_keys={"warehouse", source},
+        description=f"Daily prices from {source.upper()}, after record rules (rejects in quarantine.{source}_prices).",
+        check_specs=[
+            dg.AssetCheckSpec(name, asset=key, blocking=True, description=doc)
+            for name, doc in zip(
+                GATE_CHECKS,
+                (
+                    "G-01: one row per commodity and day.",
+                    "G-02: share of business days with a value, over the trailing window, above the threshold.",
+                    "G-03: every value inside its commodity's configured range.",
+                ),
+                strict=True,
+            )
+        ],
+    )
+    def _staging(context: dg.AssetExecutionContext):
+        warehouse: DuckDBWarehouse = context.resources.warehouse
+        client = getattr(context.resources, source)
+        start, end = _window(context)
+
+        observations = []
+        for spec in CONFIG.commodities.values():
+            route = spec.eia.route if source == "eia" else None
+            observations += client.fetch(spec.series_id(source), start, end, route=route)
+        rows, rejected = apply_record_rules(observations, CONFIG.series_map(source), CONFIG.commodities)
+        quarantine = quarantine_table(
+            [r for r, _ in rejected],
+            # Undated rejects belong to the window that fetched them.
+            price_date=[day or start for _, day in rejected],
+        )
+        loaded = warehouse.replace_rows(table, rows, "price_date", start, end)
+        warehouse.replace_rows(f"quarantine.{source}_prices", quarantine, "price_date", start, end)
+        assert len(observations) == loaded + quarantine.num_rows  # nothing lost
+
+        stored = _read_window(warehouse, table, start - timedelta(days=CONFIG.completeness_window_days * 2), end)
+        in_window = stored[stored["price_date"] >= start]
+        yield from _gate_results(key, in_window, stored, start, end)
+
+        by_rule = pd.Series([r.rule_id for r, _ in rejected], dtype="object").value_counts().to_dict()
+        yield dg.MaterializeResult(
+            metadata={
+                "window": f"[{start}, {end})",
+                "rows_in": len(observations),
+                "rows_loaded": loaded,
+                "rows_quarantined": quarantine.num_rows,
+                "quarantined_by_rule": dg.MetadataValue.json(by_rule),
+                "dagster/row_count": loaded,
+            }
+        )
+
+    return _staging
+
+
+def _gate_results(key, in_window: pd.DataFrame, stored: pd.DataFrame, start: date, end: date):
+    dupes = duplicate_keys(in_window) if len(in_window) else pd.DataFrame()
+    yield dg.AssetCheckResult(
+        asset_key=key, check_name="no_duplicate_keys", passed=dupes.empty,
+        metadata={"duplicate_keys": len(dupes), "sample": _rows_md(dupes)},
+    )
+
+    comp = completeness(
+        stored, list(CONFIG.commodities), end, CONFIG.completeness_window_days, CONFIG.start_date
+    )
+    low = comp[comp["share"] < CONFIG.completeness_threshold]
+    first, last = comp.attrs.get("window", (None, None))
+    yield dg.AssetCheckResult(
+        asset_key=key, check_name="completeness_above_threshold", passed=low.empty,
+        metadata={
+            "threshold": CONFIG.completeness_threshold,
+            "business_days": f"{first} .. {last}" if first else "none yet (nothing to judge)",
+            "by_commodity": _rows_md(comp),
+            "below_threshold": _rows_md(low),
+        },
+    )
+
+    bad = out_of_range(in_window, CONFIG.commodities) if len(in_window) else pd.DataFrame()
+    yield dg.AssetCheckResult(
+        asset_key=key, check_name="values_in_range", passed=bad.empty,
+        metadata={"rows_out_of_range": len(bad), "sample": _rows_md(bad)},
+    )
+
+
+staging_assets = [build_staging_asset(source) for source in SOURCES]
+
+
+# ---- canonical -------------------------------------------------------------------------------
+
+WARN_CHECKS = {
+    "no_large_day_over_day_jumps": "W-01: day-over-day moves above the jump threshold.",
+    "sources_agree_within_threshold": "W-02: cross-source disagreement above the threshold (2%).",
+    "no_negative_prices": "W-03: negative prices (real, but rare: WTI on 2020-04-20).",
+}
+
+
+@dg.asset(
+    key=CANONICAL_KEY,
+    group_name=GROUP,
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool="warehouse",
+    kinds={"python", "duckdb"},
+    deps=[staging_key(s) for s in SOURCES],
+    description="One price per commodity and day, chosen by the configured source authority order, "
+    "with lineage (winning source, number of sources, largest disagreement).",
+    check_specs=[
+        dg.AssetCheckSpec(name, asset=CANONICAL_KEY, description=doc) for name, doc in WARN_CHECKS.items()
+    ],
+)
+def commodity_prices(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
+    start, end = _window(context)
+    frames = []
+    for source in SOURCES:
+        staged = _read_window(warehouse, f"staging.{source}_prices", start, end)
+        if len(staged):
+            frames.append(staged.assign(source=source)[["source", "commodity", "price_date", "value"]])
+    staged = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["source", "commodity", "price_date", "value"]
+    )
+    canonical = reconcile(staged, CONFIG.authority_order)
+    loaded = warehouse.replace_rows("canonical.commodity_prices", canonical, "price_date", start, end)
+
+    # Jumps need the last prices before the window for context.
+    before = _read_window(warehouse, "canonical.commodity_prices", start - timedelta(days=10), start)
+    context_rows = pd.concat([before[CANONICAL_COLUMNS], canonical], ignore_index=True) if len(before) else canonical
+    jumps = day_over_day_jumps(context_rows, CONFIG.jump_threshold)
+    jumps = jumps[jumps["price_date"] >= start][["commodity", "price_date", "previous_price", "price", "change_pct"]]
+    disagree = canonical[canonical["max_disagreement_pct"] > CONFIG.disagreement_threshold]
+    negative = canonical[canonical["price"] < 0]
+    for name, failing, shown in (
+        ("no_large_day_over_day_jumps", jumps, jumps),
+        ("sources_agree_within_threshold", disagree,
+         disagree[["commodity", "price_date", "source", "eia_value", "fred_value", "yahoo_value", "max_disagreement_pct"]]),
+        ("no_negative_prices", negative, negative[["commodity", "price_date", "price", "source"]]),
+    ):
+        yield dg.AssetCheckResult(
+            check_name=name, passed=failing.empty, severity=dg.AssetCheckSeverity.WARN,
+            metadata={"failing_rows": len(failing), "sample": _rows_md(shown)},
+        )
+
+    yield dg.MaterializeResult(
+        metadata={
+            "window": f"[{start}, {end})",
+            "rows_loaded": loaded,
+            "by_winning_source": dg.MetadataValue.json(canonical["source"].value_counts().to_dict()),
+            "dagster/row_count": loaded,
+        }
+    )

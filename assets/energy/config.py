@@ -1,0 +1,109 @@
+"""Energy settings: the `energy:` section of config/headwater.yaml, validated at load."""
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from headwater.config import load_section
+
+Source = Literal["eia", "fred", "yahoo"]
+SOURCES: tuple[Source, ...] = ("eia", "fred", "yahoo")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EIASeries(_Strict):
+    series: str
+    route: str
+
+
+class Commodity(_Strict):
+    """One commodity: its series id at each source and its plausible price range."""
+
+    eia: EIASeries
+    fred: str
+    yahoo: str
+    min_price: float
+    max_price: float
+
+    @model_validator(mode="after")
+    def _range(self) -> "Commodity":
+        if self.min_price >= self.max_price:
+            raise ValueError(f"min_price ({self.min_price}) must be below max_price ({self.max_price})")
+        return self
+
+    def series_id(self, source: Source) -> str:
+        return self.eia.series if source == "eia" else getattr(self, source)
+
+
+DEFAULT_COMMODITIES = {
+    # WTI really settled at -37.63 on 2020-04-20: negative prices are in range for crude.
+    "WTI": Commodity(
+        eia=EIASeries(series="RWTC", route="petroleum/pri/spt"),
+        fred="DCOILWTICO", yahoo="CL=F", min_price=-50.0, max_price=200.0,
+    ),
+    "BRENT": Commodity(
+        eia=EIASeries(series="RBRTE", route="petroleum/pri/spt"),
+        fred="DCOILBRENTEU", yahoo="BZ=F", min_price=0.0, max_price=200.0,
+    ),
+    "NATGAS": Commodity(
+        eia=EIASeries(series="RNGWHHD", route="natural-gas/pri/fut"),
+        fred="DHHNGSP", yahoo="NG=F", min_price=0.0, max_price=50.0,
+    ),
+}
+
+
+class EnergyConfig(_Strict):
+    start_date: date = date(2015, 1, 1)
+    commodities: dict[str, Commodity] = Field(default_factory=lambda: dict(DEFAULT_COMMODITIES))
+    # Which source wins when several report the same commodity and day.
+    authority_order: list[Source] = ["eia", "fred", "yahoo"]
+    # Quality gate: share of business days with a value, over the trailing window.
+    completeness_threshold: float = Field(default=0.9, gt=0.0, le=1.0)
+    completeness_window_days: int = Field(default=60, ge=5)
+    # WARN checks.
+    jump_threshold: float = Field(default=0.25, gt=0.0)
+    disagreement_threshold: float = Field(default=0.02, gt=0.0)
+    # Freshness: the newest price may be at most this many business days old.
+    freshness_business_days: int = Field(default=2, ge=0)
+    schedule_time: str = Field(default="06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    schedule_timezone: str = "America/New_York"
+
+    @field_validator("authority_order")
+    @classmethod
+    def _permutation(cls, value: list[Source]) -> list[Source]:
+        if sorted(value) != sorted(SOURCES):
+            raise ValueError(f"must list each of {', '.join(SOURCES)} exactly once")
+        return value
+
+    @field_validator("commodities")
+    @classmethod
+    def _names(cls, value: dict[str, Commodity]) -> dict[str, Commodity]:
+        if not value:
+            raise ValueError("at least one commodity is required")
+        for name in value:
+            if not name.isupper() or not name.replace("_", "").isalnum():
+                raise ValueError(f"commodity name {name!r} must be UPPER_SNAKE_CASE")
+        return value
+
+    @field_validator("schedule_timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r}") from None
+        return value
+
+    def series_map(self, source: Source) -> dict[str, str]:
+        """series id at `source` -> commodity name."""
+        return {c.series_id(source): name for name, c in self.commodities.items()}
+
+
+def load_energy_config(path=None) -> EnergyConfig:
+    return load_section("energy", EnergyConfig, path)

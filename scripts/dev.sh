@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Dagster UI and daemon on 127.0.0.1:3000. Started as two processes after one `dbt parse`
+# (not `dagster dev`, which re-parses dbt in every process); Ctrl-C stops both.
+set -euo pipefail
+set -m  # own process groups, so the signal reaches each server's children too
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+"$BIN/dagster-webserver" -h 127.0.0.1 -p "${HEADWATER_UI_PORT:-3000}" -w workspace.yaml &
+web=$!
+"$BIN/dagster-daemon" run -w workspace.yaml &
+daemon=$!
+stop() {
+  trap - INT TERM
+  kill -TERM -- "-$web" "-$daemon" 2>/dev/null || true
+  wait "$web" "$daemon" 2>/dev/null || true
+  echo "headwater: UI and daemon stopped"
+}
+trap stop INT TERM
+echo "headwater: UI on http://127.0.0.1:${HEADWATER_UI_PORT:-3000} (Ctrl-C stops it)"
+wait -n "$web" "$daemon" || true
+stop

@@ -1,0 +1,41 @@
+import pytest
+
+from assets.energy.config import EnergyConfig, load_energy_config
+from headwater.config import ConfigError, load_section, validate_section
+
+
+def test_repo_config_is_valid():
+    cfg = load_energy_config()
+    assert cfg.authority_order == ["eia", "fred", "yahoo"]
+    assert set(cfg.commodities) == {"WTI", "BRENT", "NATGAS"}
+
+
+@pytest.mark.parametrize(
+    "section, message",
+    [
+        ({"authority_order": ["eia", "eia", "fred"]}, "energy.authority_order: .*each of eia, fred, yahoo"),
+        ({"authority_order": ["eia", "bloomberg", "fred"]}, r"energy.authority_order\[1\]: .*'eia', 'fred' or 'yahoo'"),
+        ({"completeness_threshold": 1.5}, "energy.completeness_threshold: .*less than or equal to 1"),
+        ({"schedule_time": "6am"}, "energy.schedule_time: "),
+        ({"schedule_timezone": "Mars/Base"}, "energy.schedule_timezone: .*unknown IANA time zone"),
+        ({"colour": "blue"}, "energy.colour: Extra inputs are not permitted"),
+        (
+            {"commodities": {"WTI": {"eia": {"series": "RWTC", "route": "r"}, "fred": "F", "yahoo": "Y",
+                                     "min_price": 10, "max_price": 5}}},
+            "energy.commodities.WTI: .*min_price",
+        ),
+    ],
+)
+def test_bad_values_name_the_key(section, message):
+    with pytest.raises(ConfigError, match=message) as err:
+        validate_section({"energy": section}, "energy", EnergyConfig, "cfg.yaml")
+    assert str(err.value).startswith("cfg.yaml: ")
+
+
+def test_bad_file_fails_with_the_path(tmp_path):
+    bad = tmp_path / "h.yaml"
+    bad.write_text("energy: [unclosed\n")
+    with pytest.raises(ConfigError, match=f"{bad}: not valid YAML"):
+        load_section("energy", EnergyConfig, bad)
+    with pytest.raises(ConfigError, match="settings file not found"):
+        load_section("energy", EnergyConfig, tmp_path / "missing.yaml")
