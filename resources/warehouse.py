@@ -110,7 +110,7 @@ class DuckDBWarehouse(ConfigurableResource):
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
         with self.connect() as con:
-            return con.execute(sql, params or []).to_arrow_table()
+            return con.sql(sql, params=params or None).to_arrow_table()
 
     def replace_rows(
         self,
