@@ -1,0 +1,284 @@
+"""Source clients for the energy domain: EIA API v2, FRED and Yahoo Finance.
+
+Each resource has `mode`: "sample" (default) reads the generated sample files, "live"
+calls the real HTTP API (EIA and FRED need a key, wired from EnvVar). Both modes feed the
+same parser in `assets.energy.wire_formats`, and `fetch` returns every observation in the
+half-open window [start, end): the APIs' own end dates are inclusive, so they get end - 1.
+Records whose date cannot be parsed are returned too (see `wire_formats.in_window`), so
+the record rules downstream can quarantine them instead of losing them.
+"""
+
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import quote
+
+import dagster as dg
+import requests
+from pydantic import Field
+
+from assets.energy import sample_data
+from assets.energy.wire_formats import (
+    EIA_PAGE_ROWS,
+    EIA_ROUTES,
+    FRED_MAX_LIMIT,
+    RawObservation,
+    WireFormatError,
+    eia_total,
+    fred_count,
+    in_window,
+    parse_eia_page,
+    parse_fred_observations,
+    parse_yahoo_chart,
+)
+from headwater import settings
+from resources.http import SourceError, display_url, get_json
+
+# Yahoo answers the default python-requests agent with 429s; a browser-like one is expected.
+USER_AGENT = "Mozilla/5.0 (compatible; headwater/0.1; +https://github.com/headwater)"
+
+
+class MissingAPIKeyError(RuntimeError):
+    """Live mode without a key."""
+
+
+def _as_date(value: date) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _origin(path: Path) -> str:
+    """A sample file as a short, stable origin: relative to the repo when inside it."""
+    try:
+        return path.resolve().relative_to(settings.REPO_ROOT).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _read_sample(path: Path) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise WireFormatError(f"sample file {path}: {exc}") from None
+
+
+class _EnergySource(dg.ConfigurableResource):
+    mode: Literal["sample", "live"] = Field(
+        default="sample", description="sample: generated files; live: the real HTTP API"
+    )
+    sample_dir: str = Field(
+        default=str(settings.sample_dir() / "energy"),
+        description="Where sample files are generated and read (sample mode)",
+    )
+    timeout_s: float = Field(default=30.0, gt=0, description="Per-request connect/read timeout")
+    max_retries: int = Field(default=4, ge=0, description="Retries after the first attempt")
+    backoff_s: float = Field(
+        default=1.0, ge=0, description="First retry's backoff, doubled each retry"
+    )
+
+    # Set by each subclass.
+    _source = "?"  # in observations ("eia")
+    _label = "?"  # in messages ("EIA")
+
+    def fetch(
+        self, series_id: str, start: date, end: date, *, route: str | None = None
+    ) -> list[RawObservation]:
+        """Every observation of `series_id` with start <= date < end (plus undatable ones)."""
+        start, end = _as_date(start), _as_date(end)
+        if end <= start:
+            return []
+        if self.mode == "live":
+            with requests.Session() as session:
+                session.headers["User-Agent"] = USER_AGENT
+                observations = self._fetch_live(session, series_id, start, end, route)
+        else:
+            sample_data.ensure_sample_data(Path(self.sample_dir))
+            observations = self._fetch_sample(Path(self.sample_dir), series_id, route)
+        return [obs for obs in observations if in_window(obs.date, start, end)]
+
+    def _fetch_live(
+        self, session: requests.Session, series_id: str, start: date, end: date, route: str | None
+    ) -> list[RawObservation]:
+        raise NotImplementedError
+
+    def _fetch_sample(
+        self, out_dir: Path, series_id: str, route: str | None
+    ) -> list[RawObservation]:
+        raise NotImplementedError
+
+    def _get(self, session: requests.Session, url: str, params: list[tuple[str, Any]]) -> Any:
+        return get_json(
+            session,
+            self._label,
+            url,
+            params,
+            timeout_s=self.timeout_s,
+            max_retries=self.max_retries,
+            backoff_s=self.backoff_s,
+        )
+
+    def _parse(
+        self, url: str, params: list[tuple[str, Any]], body: Any, parse: Callable[[], Any]
+    ) -> Any:
+        """Run `parse`; a body of the wrong shape becomes a SourceError naming the request."""
+        try:
+            return parse()
+        except WireFormatError as exc:
+            detail = str(exc)
+        if isinstance(body, dict) and body.get("error"):
+            detail = f"{body['error']}"
+        raise SourceError(
+            self._label, display_url(url, params), 200, f"unexpected response: {detail}"
+        )
+
+
+class _KeyedSource(_EnergySource):
+    api_key: str | None = Field(
+        default=None, repr=False, description="API key (live mode); wire it from an EnvVar"
+    )
+    _key_env = "?"
+
+    def _key(self) -> str:
+        if not self.api_key:
+            raise MissingAPIKeyError(
+                f"{self._label} live mode needs an API key: set the {self._key_env} environment "
+                "variable (or use mode='sample')"
+            )
+        return self.api_key
+
+
+class EIAResource(_KeyedSource):
+    """EIA API v2: daily spot series, 5,000-row pages, values as strings."""
+
+    base_url: str = "https://api.eia.gov/v2"
+    _source = "eia"
+    _label = "EIA"
+    _key_env = "EIA_API_KEY"
+
+    @staticmethod
+    def route_for(series_id: str, route: str | None) -> str:
+        route = route or EIA_ROUTES.get(series_id)
+        if not route:
+            raise ValueError(f"EIA series {series_id!r} has no default route: pass route=")
+        return route.strip("/")
+
+    def _fetch_live(self, session, series_id, start, end, route):
+        route = self.route_for(series_id, route)
+        url = f"{self.base_url.rstrip('/')}/{route}/data/"
+        observations: list[RawObservation] = []
+        offset = 0
+        while True:
+            params = [
+                ("api_key", self._key()),
+                ("frequency", "daily"),
+                ("data[0]", "value"),
+                ("facets[series][]", series_id),
+                ("start", start.isoformat()),
+                ("end", (end - timedelta(days=1)).isoformat()),  # inclusive on the wire
+                ("sort[0][column]", "period"),
+                ("sort[0][direction]", "asc"),
+                ("offset", offset),
+                ("length", EIA_PAGE_ROWS),
+            ]
+            body = self._get(session, url, params)
+            origin = f"eia {route} {series_id} offset={offset}"
+            page, total = self._parse(
+                url,
+                params,
+                body,
+                lambda b=body, o=origin: (
+                    parse_eia_page(b, origin=o, series_id=series_id),
+                    eia_total(b),
+                ),
+            )
+            observations += page
+            offset += len(page)  # the server may send fewer rows than asked for
+            if not page or offset >= total:
+                return observations
+
+    def _fetch_sample(self, out_dir, series_id, route):
+        route = self.route_for(series_id, route)
+        observations: list[RawObservation] = []
+        for path in sample_data.eia_page_paths(out_dir, route, series_id):
+            observations += parse_eia_page(
+                _read_sample(path), origin=_origin(path), series_id=series_id
+            )
+        return observations
+
+
+class FREDResource(_KeyedSource):
+    """FRED series/observations: "." for missing, one vintage per row (`realtime_start`)."""
+
+    base_url: str = "https://api.stlouisfed.org/fred"
+    _source = "fred"
+    _label = "FRED"
+    _key_env = "FRED_API_KEY"
+
+    def _fetch_live(self, session, series_id, start, end, route):
+        url = f"{self.base_url.rstrip('/')}/series/observations"
+        observations: list[RawObservation] = []
+        offset = 0
+        while True:
+            params = [
+                ("series_id", series_id),
+                ("api_key", self._key()),
+                ("file_type", "json"),
+                ("observation_start", start.isoformat()),
+                ("observation_end", (end - timedelta(days=1)).isoformat()),  # inclusive
+                ("limit", FRED_MAX_LIMIT),
+                ("offset", offset),
+            ]
+            body = self._get(session, url, params)
+            origin = f"fred series/observations {series_id} offset={offset}"
+            page, count = self._parse(
+                url,
+                params,
+                body,
+                lambda b=body, o=origin: (
+                    parse_fred_observations(b, origin=o, series_id=series_id),
+                    fred_count(b),
+                ),
+            )
+            observations += page
+            offset += len(page)
+            if not page or offset >= count:
+                return observations
+
+    def _fetch_sample(self, out_dir, series_id, route):
+        path = sample_data.fred_path(out_dir, series_id)
+        return parse_fred_observations(
+            _read_sample(path), origin=_origin(path), series_id=series_id
+        )
+
+
+def _epoch(day: date) -> int:
+    return int(datetime.combine(day, time(0), UTC).timestamp())
+
+
+class YahooFinanceResource(_EnergySource):
+    """Yahoo Finance v8 chart, daily bars; the value is the close. No key."""
+
+    base_url: str = "https://query1.finance.yahoo.com"
+    _source = "yahoo"
+    _label = "Yahoo"
+
+    def _fetch_live(self, session, series_id, start, end, route):
+        url = f"{self.base_url.rstrip('/')}/v8/finance/chart/{quote(series_id, safe='=')}"
+        # Bars are stamped in the exchange's zone, unknown until the answer: ask a day wider
+        # on each side and let `fetch` cut the window on the exchange-local dates.
+        params = [
+            ("period1", _epoch(start - timedelta(days=1))),
+            ("period2", _epoch(end + timedelta(days=1))),
+            ("interval", "1d"),
+            ("events", "history"),
+        ]
+        body = self._get(session, url, params)
+        origin = f"yahoo v8/finance/chart {series_id}"
+        return self._parse(
+            url, params, body, lambda: parse_yahoo_chart(body, origin=origin, series_id=series_id)
+        )
+
+    def _fetch_sample(self, out_dir, series_id, route):
+        path = sample_data.yahoo_path(out_dir, series_id)
+        return parse_yahoo_chart(_read_sample(path), origin=_origin(path), series_id=series_id)
