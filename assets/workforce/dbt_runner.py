@@ -1,0 +1,113 @@
+"""One in-process dbt runner per warehouse, reused for every simulation year.
+
+A `dbt` subprocess costs 3.4-4.9 s here whatever it runs, and changing `--vars`
+forces a full re-parse. Instead the project is parsed once per process (per
+warehouse) with `dbt parse`, and the resulting manifest is handed to
+`dbtRunner(manifest=...)`, so each later invocation skips parsing entirely. The
+year reaches the models through environment variables (HEADWATER_SIM_YEAR,
+HEADWATER_SIM_FIRST_YEAR) that the model bodies read with env_var() when they are
+rendered at run time. One `dbt build` per year covers every stage.
+"""
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from headwater import settings
+
+YEAR_ENV = "HEADWATER_SIM_YEAR"
+FIRST_YEAR_ENV = "HEADWATER_SIM_FIRST_YEAR"
+
+_runners: dict[str, "WorkforceDbt"] = {}
+_guard = threading.Lock()
+
+
+@dataclass
+class NodeResult:
+    unique_id: str
+    name: str
+    resource_type: str
+    status: str
+    message: str | None
+    seconds: float
+
+
+@dataclass
+class DbtOutcome:
+    success: bool
+    nodes: list[NodeResult] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def failed(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.status in ("error", "fail", "runtime error")]
+
+
+class WorkforceDbt:
+    """Parses once, then invokes `dbt build` in process with the cached manifest."""
+
+    def __init__(self, warehouse_path: str, project_dir: Path = settings.DBT_PROJECT_DIR):
+        self.warehouse_path = warehouse_path
+        self.project_dir = project_dir
+        self._runner = None
+        self.invocations = 0
+
+    def _args(self, *args: str) -> list[str]:
+        return [
+            *args,
+            "--project-dir",
+            str(self.project_dir),
+            "--profiles-dir",
+            str(self.project_dir),
+            "--quiet",
+        ]
+
+    def _ensure_parsed(self):
+        from dbt.cli.main import dbtRunner
+
+        if self._runner is None:
+            # Parse with no year set: models then render their first-year branch, whose
+            # ref() to the baseline must be in the manifest for every later year too.
+            saved = {k: os.environ.pop(k) for k in (YEAR_ENV, FIRST_YEAR_ENV) if k in os.environ}
+            try:
+                res = dbtRunner().invoke(self._args("parse"))
+            finally:
+                os.environ.update(saved)
+            if not res.success:
+                raise RuntimeError(f"dbt parse failed: {res.exception}")
+            self._runner = dbtRunner(manifest=res.result)
+        return self._runner
+
+    def build(self, select: str, year: int | None = None, first_year: int | None = None) -> DbtOutcome:
+        os.environ["HEADWATER_WAREHOUSE"] = self.warehouse_path
+        if year is not None:
+            os.environ[YEAR_ENV] = str(year)
+            os.environ[FIRST_YEAR_ENV] = str(first_year)
+        runner = self._ensure_parsed()
+        self.invocations += 1
+        res = runner.invoke(self._args("build", "--select", select))
+        nodes = []
+        for r in getattr(res.result, "results", None) or []:
+            nodes.append(
+                NodeResult(
+                    unique_id=r.node.unique_id,
+                    name=r.node.name,
+                    resource_type=str(r.node.resource_type),
+                    status=str(r.status),
+                    message=r.message,
+                    seconds=float(r.execution_time or 0.0),
+                )
+            )
+        error = str(res.exception) if res.exception else None
+        return DbtOutcome(success=bool(res.success), nodes=nodes, error=error)
+
+
+def workforce_dbt(warehouse_path: str) -> WorkforceDbt:
+    """The process's runner for this warehouse (the manifest names the database, which
+    dbt-duckdb derives from the warehouse file, so one runner per file)."""
+    key = str(Path(warehouse_path).resolve())
+    with _guard:
+        if key not in _runners:
+            _runners[key] = WorkforceDbt(key)
+        return _runners[key]
