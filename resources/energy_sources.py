@@ -89,6 +89,7 @@ class _EnergySource(dg.ConfigurableResource):
         if end <= start:
             return []
         if self.mode == "live":
+            self._require_credentials()
             with requests.Session() as session:
                 session.headers["User-Agent"] = USER_AGENT
                 observations = self._fetch_live(session, series_id, start, end, route)
@@ -96,6 +97,9 @@ class _EnergySource(dg.ConfigurableResource):
             sample_data.ensure_sample_data(Path(self.sample_dir))
             observations = self._fetch_sample(Path(self.sample_dir), series_id, route)
         return [obs for obs in observations if in_window(obs.date, start, end)]
+
+    def _require_credentials(self) -> None:
+        """Fail before any request when live mode cannot work."""
 
     def _fetch_live(
         self, session: requests.Session, series_id: str, start: date, end: date, route: str | None
@@ -138,6 +142,9 @@ class _KeyedSource(_EnergySource):
         default=None, repr=False, description="API key (live mode); wire it from an EnvVar"
     )
     _key_env = "?"
+
+    def _require_credentials(self) -> None:
+        self._key()
 
     def _key(self) -> str:
         if not self.api_key:
