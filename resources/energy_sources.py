@@ -77,9 +77,7 @@ class _EnergySource(dg.ConfigurableResource):
         default=1.0, ge=0, description="First retry's backoff, doubled each retry"
     )
 
-    # Set by each subclass.
-    _source = "?"  # in observations ("eia")
-    _label = "?"  # in messages ("EIA")
+    _label = "?"  # the source in messages ("EIA"), set by each subclass
 
     def fetch(
         self, series_id: str, start: date, end: date, *, route: str | None = None
@@ -159,7 +157,6 @@ class EIAResource(_KeyedSource):
     """EIA API v2: daily spot series, 5,000-row pages, values as strings."""
 
     base_url: str = "https://api.eia.gov/v2"
-    _source = "eia"
     _label = "EIA"
     _key_env = "EIA_API_KEY"
 
@@ -206,8 +203,12 @@ class EIAResource(_KeyedSource):
 
     def _fetch_sample(self, out_dir, series_id, route):
         route = self.route_for(series_id, route)
+        paths = sample_data.eia_page_paths(out_dir, route, series_id)
+        if not paths:
+            where = sample_data.eia_page_dir(out_dir, route, series_id)
+            raise WireFormatError(f"no sample pages for EIA series {series_id!r} in {where}")
         observations: list[RawObservation] = []
-        for path in sample_data.eia_page_paths(out_dir, route, series_id):
+        for path in paths:
             observations += parse_eia_page(
                 _read_sample(path), origin=_origin(path), series_id=series_id
             )
@@ -218,7 +219,6 @@ class FREDResource(_KeyedSource):
     """FRED series/observations: "." for missing, one vintage per row (`realtime_start`)."""
 
     base_url: str = "https://api.stlouisfed.org/fred"
-    _source = "fred"
     _label = "FRED"
     _key_env = "FRED_API_KEY"
 
@@ -267,7 +267,6 @@ class YahooFinanceResource(_EnergySource):
     """Yahoo Finance v8 chart, daily bars; the value is the close. No key."""
 
     base_url: str = "https://query1.finance.yahoo.com"
-    _source = "yahoo"
     _label = "Yahoo"
 
     def _fetch_live(self, session, series_id, start, end, route):
