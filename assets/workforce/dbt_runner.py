@@ -31,6 +31,7 @@ class NodeResult:
     status: str
     message: str | None
     seconds: float
+    model: str  # the model a test is attached to; the node's own name for a model
 
 
 @dataclass
@@ -89,6 +90,7 @@ class WorkforceDbt:
         res = runner.invoke(self._args("build", "--select", select))
         nodes = []
         for r in getattr(res.result, "results", None) or []:
+            attached = getattr(r.node, "attached_node", None) or ""
             nodes.append(
                 NodeResult(
                     unique_id=r.node.unique_id,
@@ -97,6 +99,7 @@ class WorkforceDbt:
                     status=str(r.status),
                     message=r.message,
                     seconds=float(r.execution_time or 0.0),
+                    model=attached.rsplit(".", 1)[-1] if attached else r.node.name,
                 )
             )
         error = str(res.exception) if res.exception else None

@@ -1,0 +1,303 @@
+"""The simulation's dataset rules, evaluated per year on the warehouse.
+
+Each rule has an id (docs/workforce.md lists them), the table it guards, a severity,
+and whether it is blocking: a blocking rule that fails stops the run before the next
+year, because the next year would start from a state that is wrong. Every failing
+rule names the employees that break it.
+"""
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from assets.workforce.config import WorkforceConfig
+
+TOLERANCE = 0.005  # half a cent: contributions are rounded to cents
+
+
+@dataclass(frozen=True)
+class Rule:
+    rule_id: str
+    name: str  # the Dagster check name
+    table: str  # workforce.<table> the check is attached to
+    blocking: bool
+    severity: str  # "ERROR" | "WARN"
+    description: str
+
+
+RULES: list[Rule] = [
+    Rule(
+        "W-C01",
+        "hire_termination_ratio_within_bounds",
+        "fct_yearly_events",
+        False,
+        "WARN",
+        "hires / terminations within workforce.checks.hire_termination_ratio",
+    ),
+    Rule(
+        "W-C02",
+        "no_events_after_termination",
+        "fct_yearly_events",
+        True,
+        "ERROR",
+        "no event after an employee's termination, none before a new hire's hire date, at "
+        "most one termination, every event dated in its year",
+    ),
+    Rule(
+        "W-C03",
+        "headcount_growth_within_tolerance",
+        "fct_workforce_snapshot",
+        False,
+        "WARN",
+        "year-end headcount growth within workforce.checks.growth_tolerance of the target",
+    ),
+    Rule(
+        "W-C04",
+        "headcount_totals_reconcile",
+        "fct_workforce_snapshot",
+        True,
+        "ERROR",
+        "start + hires - terminations = end, and each employee's status matches their events",
+    ),
+    Rule(
+        "W-C05",
+        "compensation_reasonable",
+        "fct_workforce_snapshot",
+        True,
+        "ERROR",
+        "pay positive, no pay cut, raise at most workforce.checks.max_raise",
+    ),
+    Rule(
+        "W-C06",
+        "accumulator_continuity",
+        "int_enrollment_state_accumulator",
+        True,
+        "ERROR",
+        "the year starts from the previous year's end: population, level, pay, enrollment, "
+        "deferral rate and escalation count",
+    ),
+    Rule(
+        "W-C07",
+        "contributions_within_irs_limits",
+        "int_employee_contributions",
+        True,
+        "ERROR",
+        "402(g) deferral (plus catch-up from the catch-up age), 401(a)(17) pay and 415(c) "
+        "annual additions respected; no negative contribution",
+    ),
+    Rule(
+        "W-C08",
+        "state_hash_reproducible",
+        "fct_workforce_snapshot",
+        False,
+        "ERROR",
+        "a rerun of the year with the same inputs reproduces the recorded state hash",
+    ),
+]
+RULES_BY_NAME = {r.name: r for r in RULES}
+
+
+@dataclass
+class Outcome:
+    rule: Rule
+    year: int
+    passed: bool
+    failing_ids: list[str] = field(default_factory=list)
+    failing_count: int = 0
+    values: dict = field(default_factory=dict)
+
+
+def _ids(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[str]:
+    return [r[0] for r in con.execute(f"select distinct employee_id from ({sql}) order by 1", params).fetchall()]
+
+
+def _scalar(con, sql: str, params: list):
+    return con.execute(sql, params).fetchone()[0]
+
+
+def evaluate(
+    con: duckdb.DuckDBPyConnection, cfg: WorkforceConfig, year: int
+) -> list[Outcome]:
+    """Every rule except W-C08 (the state hash needs the instance) for one year."""
+    out = []
+    y = [year]
+
+    hires = _scalar(con, "select count(*) from workforce.int_hiring_events where simulation_year = ?", y)
+    terms = _scalar(con, "select count(*) from workforce.int_termination_events where simulation_year = ?", y)
+    lo, hi = cfg.checks.hire_termination_ratio
+    ratio = hires / terms if terms else (0.0 if hires == 0 else float("inf"))
+    ok = lo <= ratio <= hi or (hires == 0 and terms == 0)
+    out.append(
+        Outcome(
+            RULES_BY_NAME["hire_termination_ratio_within_bounds"], year, ok, [], 0,
+            {"hires": hires, "terminations": terms, "ratio": round(ratio, 4) if terms else None,
+             "bounds": [lo, hi]},
+        )
+    )
+
+    bad_order = _ids(
+        con,
+        """
+        with ev as (select * from workforce.fct_yearly_events where simulation_year = ?),
+        t as (select employee_id, min(effective_date) as d, count(*) as n
+              from ev where event_type = 'termination' group by 1),
+        h as (select employee_id, effective_date as d from ev where event_type = 'hire')
+        select e.employee_id from ev e
+        left join t on e.employee_id = t.employee_id
+        left join h on e.employee_id = h.employee_id
+        where (t.d is not null and (e.effective_date > t.d
+                 or (e.effective_date = t.d and e.event_type <> 'termination'
+                     and e.event_sequence > 6)))
+           or (h.d is not null and e.effective_date < h.d)
+           or t.n > 1
+           or extract(year from e.effective_date) <> ?
+        """,
+        [year, year],
+    )
+    out.append(_failing("no_events_after_termination", year, bad_order))
+
+    snap = con.execute(
+        """
+        select count(*) filter (where employment_status = 'active') as end_active,
+               count(*) as rows_in_year
+        from workforce.fct_workforce_snapshot where simulation_year = ?
+        """,
+        y,
+    ).fetchone()
+    start = _scalar(
+        con, "select count(*) from workforce.int_employee_compensation_by_year where simulation_year = ?", y
+    )
+    target = _scalar(con, "select target_headcount from workforce.int_workforce_needs where simulation_year = ?", y)
+    end_active, rows_in_year = snap
+    growth = (end_active - start) / start if start else 0.0
+    gap = abs(growth - cfg.target_growth_rate)
+    out.append(
+        Outcome(
+            RULES_BY_NAME["headcount_growth_within_tolerance"], year,
+            gap <= cfg.checks.growth_tolerance, [], 0,
+            {"start_headcount": start, "end_headcount": end_active, "target_headcount": target,
+             "growth": round(growth, 6), "target_growth": cfg.target_growth_rate},
+        )
+    )
+
+    mismatched = _ids(
+        con,
+        """
+        select s.employee_id from workforce.fct_workforce_snapshot s
+        left join workforce.int_termination_events t
+          on s.employee_id = t.employee_id and t.simulation_year = s.simulation_year
+        where s.simulation_year = ?
+          and ((s.employment_status = 'active') = (t.employee_id is not null))
+        """,
+        y,
+    )
+    totals_ok = start + hires - terms == end_active and rows_in_year == start + hires
+    o = _failing("headcount_totals_reconcile", year, mismatched)
+    o.passed = o.passed and totals_ok
+    o.values = {"start": start, "hires": hires, "terminations": terms, "end": end_active,
+                "start_plus_hires_minus_terminations": start + hires - terms}
+    out.append(o)
+
+    bad_pay = _ids(
+        con,
+        """
+        select employee_id from workforce.fct_workforce_snapshot
+        where simulation_year = ?
+          and (coalesce(starting_compensation, 0) <= 0 or coalesce(ending_compensation, 0) <= 0
+               or coalesce(prorated_compensation, 0) <= 0
+               or ending_compensation < starting_compensation
+               or ending_compensation > starting_compensation * (1 + ?))
+        """,
+        [year, cfg.checks.max_raise],
+    )
+    out.append(_failing("compensation_reasonable", year, bad_pay))
+
+    out.append(_failing("accumulator_continuity", year, _continuity(con, cfg, year)))
+
+    over = _ids(
+        con,
+        f"""
+        select c.employee_id from workforce.int_employee_contributions c
+        join workforce.int_effective_parameters p on p.simulation_year = c.simulation_year
+        where c.simulation_year = ?
+          and (c.employee_deferral > p.deferral_limit
+                  + case when c.age >= p.catch_up_age then p.catch_up_limit else 0 end + {TOLERANCE}
+               or c.annual_additions > p.annual_additions_limit + {TOLERANCE}
+               or c.plan_compensation > p.compensation_limit + {TOLERANCE}
+               or (c.catch_up_deferral > 0 and c.age < p.catch_up_age)
+               or least(c.employee_deferral, c.employer_match, c.employer_core) < 0)
+        """,
+        y,
+    )
+    out.append(_failing("contributions_within_irs_limits", year, over))
+    return out
+
+
+def _continuity(con, cfg: WorkforceConfig, year: int) -> list[str]:
+    if year == cfg.start_year:
+        prior = """select employee_id, level, compensation as pay, is_enrolled as enrolled,
+                          deferral_rate, 0 as escalations
+                   from workforce.int_baseline_workforce"""
+        params: list = []
+    else:
+        prior = """select s.employee_id, s.level, s.ending_compensation as pay,
+                          s.is_enrolled as enrolled, s.deferral_rate, s.escalations
+                   from workforce.fct_workforce_snapshot s
+                   where s.simulation_year = ? and s.employment_status = 'active'"""
+        params = [year - 1]
+    sql = f"""
+        with prior as ({prior}),
+        now as (
+            select c.employee_id, c.level, c.starting_compensation as pay,
+                   e.enrolled_at_start as enrolled, d.deferral_rate_start as deferral_rate,
+                   x.escalations_start as escalations
+            from workforce.int_employee_compensation_by_year c
+            left join workforce.int_enrollment_state_accumulator e
+              on e.employee_id = c.employee_id and e.simulation_year = c.simulation_year
+            left join workforce.int_deferral_rate_state_accumulator d
+              on d.employee_id = c.employee_id and d.simulation_year = c.simulation_year
+            left join workforce.int_deferral_escalation_state_accumulator x
+              on x.employee_id = c.employee_id and x.simulation_year = c.simulation_year
+            where c.simulation_year = ?
+        )
+        select coalesce(p.employee_id, n.employee_id) as employee_id
+        from prior p full outer join now n on p.employee_id = n.employee_id
+        where p.employee_id is null or n.employee_id is null
+           or p.level is distinct from n.level
+           or p.pay is distinct from n.pay
+           or p.enrolled is distinct from n.enrolled
+           or p.deferral_rate is distinct from n.deferral_rate
+           or (? > {cfg.start_year} and p.escalations is distinct from n.escalations)
+    """
+    return _ids(con, sql, [*params, year, year])
+
+
+def _failing(name: str, year: int, ids: list[str]) -> Outcome:
+    return Outcome(RULES_BY_NAME[name], year, not ids, ids, len(ids))
+
+
+STATE_TABLES = [
+    "fct_workforce_snapshot",
+    "fct_yearly_events",
+    "int_enrollment_state_accumulator",
+    "int_deferral_rate_state_accumulator",
+    "int_deferral_escalation_state_accumulator",
+    "int_employee_contributions",
+]
+
+
+def state_hash(con: duckdb.DuckDBPyConnection, year: int) -> str:
+    """md5 over every row of the year's state tables, rows in sorted text form, so the
+    hash depends on the data only (not on storage or scan order)."""
+    import hashlib
+
+    parts = []
+    for table in STATE_TABLES:
+        (digest,) = con.execute(
+            f"""select md5(coalesce(string_agg(r, chr(10) order by r), ''))
+                from (select cast(t as varchar) as r from workforce.{table} t
+                      where simulation_year = ?)""",
+            [year],
+        ).fetchone()
+        parts.append(f"{table}:{digest}")
+    return hashlib.md5("\n".join(parts).encode()).hexdigest()

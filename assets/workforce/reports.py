@@ -1,0 +1,150 @@
+"""Year reports (JSON) and the multi-year summary (CSV + PNG chart)."""
+
+import base64
+import io
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+SUMMARY_COLUMNS = [
+    "simulation_year",
+    "start_headcount",
+    "headcount",
+    "hires",
+    "terminations",
+    "growth_pct",
+    "average_pay",
+    "total_pay",
+    "participation_rate",
+    "average_deferral_rate",
+    "employee_deferrals",
+    "employer_match",
+    "employer_core",
+    "employer_cost",
+]
+
+
+def summary_frame(con: duckdb.DuckDBPyConnection, years: list[int]) -> pd.DataFrame:
+    """One row per simulated year among `years` (those present in the warehouse)."""
+    if not years:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    frame = con.execute(
+        """
+        with s as (
+            select simulation_year,
+                   count(*) filter (where employment_status = 'active') as headcount,
+                   count(*) filter (where detailed_status like 'new_hire%') as hires,
+                   count(*) filter (where employment_status = 'terminated') as terminations,
+                   avg(ending_compensation) filter (where employment_status = 'active') as average_pay,
+                   sum(prorated_compensation) as total_pay,
+                   avg(case when is_enrolled then 1.0 else 0.0 end)
+                       filter (where employment_status = 'active') as participation_rate,
+                   avg(deferral_rate) filter (where employment_status = 'active' and is_enrolled)
+                       as average_deferral_rate
+            from workforce.fct_workforce_snapshot
+            where simulation_year between ? and ?
+            group by 1
+        ),
+        c as (
+            select simulation_year, sum(employee_deferral) as employee_deferrals,
+                   sum(employer_match) as employer_match, sum(employer_core) as employer_core
+            from workforce.int_employee_contributions
+            where simulation_year between ? and ?
+            group by 1
+        ),
+        st as (
+            select simulation_year, count(*) as start_headcount
+            from workforce.int_employee_compensation_by_year
+            where simulation_year between ? and ?
+            group by 1
+        )
+        select s.simulation_year, st.start_headcount, s.headcount, s.hires, s.terminations,
+               round(100.0 * (s.headcount - st.start_headcount) / st.start_headcount, 3) as growth_pct,
+               round(s.average_pay, 2) as average_pay, round(s.total_pay, 2) as total_pay,
+               round(s.participation_rate, 4) as participation_rate,
+               round(s.average_deferral_rate, 4) as average_deferral_rate,
+               round(c.employee_deferrals, 2) as employee_deferrals,
+               round(c.employer_match, 2) as employer_match,
+               round(c.employer_core, 2) as employer_core,
+               round(c.employer_match + c.employer_core, 2) as employer_cost
+        from s join c using (simulation_year) join st using (simulation_year)
+        order by 1
+        """,
+        [min(years), max(years)] * 3,
+    ).df()
+    return frame[frame["simulation_year"].isin(years)][SUMMARY_COLUMNS].reset_index(drop=True)
+
+
+def year_report(
+    con: duckdb.DuckDBPyConnection, year: int, checks: dict[str, bool], state_hash: str
+) -> dict:
+    row = summary_frame(con, [year]).iloc[0].to_dict()
+    events = dict(
+        con.execute(
+            "select event_type, count(*) from workforce.fct_yearly_events "
+            "where simulation_year = ? group by 1 order by 1",
+            [year],
+        ).fetchall()
+    )
+    needs = con.execute(
+        "select target_headcount, experienced_terminations, new_hire_terminations "
+        "from workforce.int_workforce_needs where simulation_year = ?",
+        [year],
+    ).fetchone()
+    report = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+    report.update(
+        {
+            "target_headcount": needs[0],
+            "experienced_terminations": needs[1],
+            "new_hire_terminations": needs[2],
+            "events": events,
+            "checks": checks,
+            "state_hash": state_hash,
+        }
+    )
+    return report
+
+
+def write_json(report: dict, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, sort_keys=True, default=str) + "\n")
+    return path
+
+
+def chart_png(frame: pd.DataFrame) -> bytes:
+    """Headcount (bars) and participation rate (line) by year."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=100)
+    years = frame["simulation_year"].astype(int).astype(str)
+    ax.bar(years, frame["headcount"], color="#4c78a8", label="headcount (year end)")
+    ax.set_ylabel("headcount")
+    ax.set_xlabel("simulation year")
+    ax2 = ax.twinx()
+    ax2.plot(years, 100 * frame["participation_rate"], color="#f58518", marker="o",
+             label="participation %")
+    ax2.set_ylabel("participation %")
+    ax2.set_ylim(0, 100)
+    handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+    ax.legend(handles, [h.get_label() for h in handles], loc="lower left", fontsize=8)
+    ax.set_title("Workforce simulation: headcount and plan participation")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def summary_markdown(frame: pd.DataFrame, png: bytes) -> str:
+    image = base64.b64encode(png).decode()
+    header = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    rows = ["| " + " | ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in r) + " |"
+            for r in frame.itertuples(index=False)]
+    table = "\n".join([header, rule, *rows])
+    return f"![headcount and participation](data:image/png;base64,{image})\n\n{table}\n"
