@@ -1,6 +1,256 @@
-"""`headwater simulate` (workforce domain; see README)."""
+"""`headwater simulate`: run the multi-year workforce simulation (see docs/workforce.md).
+
+Runs the workforce jobs in this process, recorded in the Dagster instance (so they
+show in the UI): workforce_inputs when the first simulation year is in the range
+(or the baseline was never built), then the years as one workforce_simulation run
+over the partition range, then workforce_reports. --dry-run validates the inputs
+and prints the plan without running anything; --resume runs only the years the
+instance does not show as materialized (missing or failed).
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("simulate", help="run the multi-year workforce simulation")
-    p.set_defaults(func=lambda args: print("not yet implemented") or 2)
+    p = sub.add_parser(
+        "simulate",
+        help="run the multi-year workforce simulation",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--start-year", type=int, help="first year to run (default: workforce.start_year)")
+    p.add_argument("--end-year", type=int, help="last year to run (default: workforce.end_year)")
+    p.add_argument("--census", type=Path, help="census CSV or Parquet (default: generated sample)")
+    p.add_argument("--config", type=Path, help="settings file (default: config/headwater.yaml)")
+    p.add_argument("--seed", type=int, help="random seed (default: workforce.random_seed)")
+    p.add_argument("--dry-run", action="store_true", help="validate and print the plan only")
+    p.add_argument("--resume", action="store_true", help="run only missing or failed years")
+    p.add_argument("--verbose", action="store_true", help="show Dagster's event log")
+    p.set_defaults(func=run)
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> int:
+    print(f"simulate: {message}", file=sys.stderr, flush=True)
+    return code
+
+
+def run(args) -> int:
+    from assets.workforce.config import load_workforce_config
+    from headwater.config import ConfigError
+
+    try:
+        cfg = load_workforce_config(
+            args.config,
+            census_path=str(args.census.resolve()) if args.census else None,
+            random_seed=args.seed,
+        )
+    except ConfigError as exc:
+        return _fail(str(exc))
+    start = args.start_year if args.start_year is not None else cfg.start_year
+    end = args.end_year if args.end_year is not None else cfg.end_year
+    if start > end:
+        return _fail(f"--start-year {start} is after --end-year {end}")
+    if start < cfg.start_year:
+        return _fail(f"--start-year {start} is before workforce.start_year {cfg.start_year}, the "
+                     "first simulation year (it starts from the census)")
+    if end > cfg.end_year:
+        return _fail(f"--end-year {end} is after workforce.end_year {cfg.end_year}; raise "
+                     "workforce.end_year in the settings file to simulate further")
+    try:
+        census = _census_summary(cfg)
+    except (OSError, ValueError) as exc:
+        return _fail(f"census: {exc}")
+
+    import dagster as dg
+
+    from assets.workforce.definitions import build_defs
+    from headwater import settings
+
+    settings.export_warehouse_env()
+    instance = dg.DagsterInstance.get()
+    from resources.definitions import defs as shared_defs
+
+    # This domain's jobs with the shared resources, built for --config (its years).
+    defs = dg.Definitions.merge(shared_defs, build_defs(args.config))
+    years = list(range(start, end + 1))
+    status = _year_status(instance, defs, years + ([start - 1] if start > cfg.start_year else []))
+    run_years = [y for y in years if status.get(y) != "MATERIALIZED"] if args.resume else years
+    baseline_built = _has_materialization(instance, ["workforce", "int_baseline_workforce"])
+    run_inputs = (not args.resume and start == cfg.start_year) or not baseline_built
+    if run_years and run_years[0] > cfg.start_year:
+        prior = run_years[0] - 1
+        if status.get(prior) != "MATERIALIZED":
+            return _fail(
+                f"year {run_years[0]} starts from the end state of year {prior}, which has not "
+                f"been materialized: run year {prior} first (headwater simulate --start-year "
+                f"{cfg.start_year if status.get(cfg.start_year) != 'MATERIALIZED' else prior} ...)",
+                EXIT_FAILED,
+            )
+
+    _print_plan(args, cfg, census, years, run_years, run_inputs, status)
+    if args.dry_run:
+        print("dry run: nothing was run")
+        return 0
+    if not run_years:
+        print("every year is already materialized; nothing to resume")
+        return 0
+    return _execute(args, cfg, instance, defs, run_years, run_inputs)
+
+
+def _census_summary(cfg) -> dict:
+    from assets.workforce.assets import SAMPLE_CENSUS_SEED, census_date
+    from assets.workforce.census import apply_census_rules, generate_census, read_census_file
+
+    if cfg.census.path:
+        path = Path(cfg.census.path)
+        if not path.exists():
+            raise ValueError(f"{path}: no such file")
+        raw, source = read_census_file(path), str(path)
+    else:
+        raw = generate_census(cfg.census.sample_size, census_date(cfg), seed=SAMPLE_CENSUS_SEED)
+        source = f"generated sample of {cfg.census.sample_size} employees"
+    result = apply_census_rules(raw, census_date(cfg), cfg.levels, origin=source)
+    by_rule: dict[str, int] = {}
+    for r in result.rejections:
+        by_rule[r.rule_id] = by_rule.get(r.rule_id, 0) + 1
+    if result.valid.num_rows == 0:
+        raise ValueError(f"{source}: no valid rows ({by_rule})")
+    return {"source": source, "rows": result.rows_in, "valid": result.valid.num_rows,
+            "quarantined": len(result.rejections), "by_rule": by_rule}
+
+
+def _year_status(instance, defs, years: list[int]) -> dict[int, str]:
+    from assets.workforce.assets import table_key
+    from assets.workforce.definitions import SIMULATION_JOB
+
+    partitions = defs.resolve_job_def(SIMULATION_JOB).partitions_def
+    keys = [str(y) for y in years if str(y) in set(partitions.get_partition_keys())]
+    statuses = instance.get_status_by_partition(
+        table_key("fct_workforce_snapshot"), keys, partitions
+    ) or {}
+    return {int(k): (v.value if v is not None else "MISSING") for k, v in statuses.items()}
+
+
+def _has_materialization(instance, key: list[str]) -> bool:
+    import dagster as dg
+
+    return instance.get_latest_materialization_event(dg.AssetKey(key)) is not None
+
+
+def _print_plan(args, cfg, census, years, run_years, run_inputs, status) -> None:
+    from assets.workforce.definitions import INPUTS_JOB, REPORTS_JOB, SIMULATION_JOB
+    from assets.workforce.stages import YEAR_STEPS, YEARLY_STAGES
+    from headwater import settings
+
+    print("Workforce simulation plan" + (" (dry run)" if args.dry_run else ""))
+    print(f"  settings:   {args.config or settings.config_path()} (valid)")
+    print(f"  warehouse:  {settings.warehouse_path()}")
+    print(f"  census:     {census['source']}: {census['rows']} rows, {census['valid']} valid, "
+          f"{census['quarantined']} to quarantine {census['by_rule'] or ''}".rstrip())
+    print(f"  seed:       {cfg.random_seed}   growth target: {cfg.target_growth_rate:.2%}")
+    print(f"  years:      {years[0]}..{years[-1]}" + (
+        f" (resume: {', '.join(map(str, run_years)) or 'none'} to run)" if args.resume else ""))
+    print("  runs:")
+    if run_inputs:
+        print(f"    1. {INPUTS_JOB}: census (rules, quarantine), assumptions, "
+              "stg_census_data, int_baseline_workforce")
+    if run_years:
+        print(f"    {2 if run_inputs else 1}. {SIMULATION_JOB} [{run_years[0]}..{run_years[-1]}]: "
+              "one run, years in order, one dbt build per year"
+              + ("" if run_years == list(range(run_years[0], run_years[-1] + 1))
+                 else " (years already materialized in between are rebuilt)"))
+        print(f"    {3 if run_inputs else 2}. {REPORTS_JOB}: summary CSV + chart")
+    width = max(len(s) for s in YEAR_STEPS)
+    print("  each year:")
+    for stage, models in YEARLY_STAGES:
+        print(f"    {stage:<{width}}  {', '.join(models)}")
+    print(f"    {'checks':<{width}}  W-C01..W-C08 (blocking ones stop the run before the next year)")
+    print(f"    {'report':<{width}}  reports/workforce/year_<year>.json")
+    header = "  year  status        " + "  ".join(YEAR_STEPS)
+    print(header)
+    for y in years:
+        todo = y in run_years
+        marks = "  ".join(("x" if todo else "-").center(len(s)) for s in YEAR_STEPS)
+        print(f"  {y}  {status.get(y, 'MISSING'):<12}  {marks}")
+
+
+def _execute(args, cfg, instance, defs, run_years, run_inputs) -> int:
+    from assets.workforce import progress
+    from assets.workforce.definitions import INPUTS_JOB, REPORTS_JOB, SIMULATION_JOB
+    from headwater.runs import RANGE_END_TAG, RANGE_START_TAG
+
+    run_config = {
+        "resources": {
+            "workforce_settings": {
+                "config": {
+                    "config_path": str(args.config) if args.config else None,
+                    "census_path": cfg.census.path,
+                    "random_seed": cfg.random_seed,
+                }
+            }
+        },
+    }
+    if not args.verbose:
+        run_config["loggers"] = {"console": {"config": {"log_level": "WARNING"}}}
+    started = time.monotonic()
+    failure: dict = {}
+
+    def show(event: progress.ProgressEvent) -> None:
+        elapsed = time.monotonic() - started
+        if event.kind == "year_done":
+            done_years = event.index
+            per_year = (elapsed - inputs_seconds) / done_years
+            eta = per_year * (event.total - done_years)
+            print(f"  year {event.year} ({event.index}/{event.total}) done in {event.seconds:.1f} s"
+                  f" | elapsed {elapsed:.1f} s | ETA {eta:.1f} s", flush=True)
+        elif event.kind == "stage_done" and args.verbose:
+            print(f"    {event.year} {event.stage}: {event.seconds:.2f} s", flush=True)
+        elif event.kind == "failed":
+            failure.update(year=event.year, stage=event.stage, message=event.message)
+
+    jobs = []
+    if run_inputs:
+        jobs.append((INPUTS_JOB, None))
+    jobs.append((SIMULATION_JOB, (str(run_years[0]), str(run_years[-1]))))
+    jobs.append((REPORTS_JOB, None))
+    inputs_seconds = 0.0
+    with progress.listen(show):
+        for job_name, years in jobs:
+            tags = {"headwater/trigger": "simulate"}
+            if years:
+                tags |= {RANGE_START_TAG: years[0], RANGE_END_TAG: years[1]}
+                print(f"-> {job_name} [{years[0]}..{years[1]}]", flush=True)
+            else:
+                print(f"-> {job_name}", flush=True)
+            job_started = time.monotonic()
+            result = defs.resolve_job_def(job_name).execute_in_process(
+                run_config=run_config, instance=instance, tags=tags, raise_on_error=False
+            )
+            seconds = time.monotonic() - job_started
+            if job_name == INPUTS_JOB:
+                inputs_seconds = seconds
+            if not result.success:
+                if failure:
+                    where = f"year {failure['year']}, stage {failure['stage']}"
+                    detail = failure["message"]
+                else:
+                    where, detail = f"job {job_name}", _failure_text(result)
+                return _fail(f"FAILED at {where}: {detail} (run {result.run_id}; resume with "
+                             "--resume)", EXIT_FAILED)
+            print(f"   ok in {seconds:.1f} s (run {result.run_id})", flush=True)
+    print(f"done: years {run_years[0]}..{run_years[-1]} in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def _failure_text(result) -> str:
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            return (error.message if error else "step failed").strip().splitlines()[0]
+    return "run failed"
