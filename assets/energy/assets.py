@@ -12,13 +12,19 @@ import pandas as pd
 
 from assets.energy.config import SOURCES, EnergyConfig, load_energy_config
 from assets.energy.reconcile import CANONICAL_COLUMNS, day_over_day_jumps, reconcile
-from assets.energy.rules import apply_record_rules, completeness, duplicate_keys, out_of_range
+from assets.energy.rules import (
+    apply_record_rules,
+    completeness,
+    duplicate_keys,
+    out_of_range,
+)
 from headwater.quality import quarantine_table
 from resources.warehouse import DuckDBWarehouse
 
 CONFIG: EnergyConfig = load_energy_config()
 GROUP = "energy"
 SAMPLE_ROWS = 10  # failing rows shown in a check's metadata
+MIN_DAYS_JUDGED = 5  # completeness is not judged on fewer business days
 
 daily_partitions = dg.DailyPartitionsDefinition(
     start_date=CONFIG.start_date.isoformat(), timezone=CONFIG.schedule_timezone
@@ -97,17 +103,24 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
         for spec in CONFIG.commodities.values():
             route = spec.eia.route if source == "eia" else None
             observations += client.fetch(spec.series_id(source), start, end, route=route)
-        rows, rejected = apply_record_rules(observations, CONFIG.series_map(source), CONFIG.commodities)
+        rows, rejected = apply_record_rules(
+            observations, CONFIG.series_map(source), CONFIG.commodities, window=(start, end)
+        )
         quarantine = quarantine_table(
             [r for r, _ in rejected],
-            # Undated rejects belong to the window that fetched them.
-            price_date=[day or start for _, day in rejected],
+            price_date=[day for _, day in rejected],
         )
         loaded = warehouse.replace_rows(table, rows, "price_date", start, end)
         warehouse.replace_rows(f"quarantine.{source}_prices", quarantine, "price_date", start, end)
-        assert len(observations) == loaded + quarantine.num_rows  # nothing lost
+        if len(observations) != loaded + quarantine.num_rows:
+            raise RuntimeError(
+                f"{table}: {len(observations)} records in but {loaded} loaded + "
+                f"{quarantine.num_rows} quarantined; refusing to lose records"
+            )
 
-        stored = _read_window(warehouse, table, start - timedelta(days=CONFIG.completeness_window_days * 2), end)
+        # The gate reads back what is stored: this window plus the trailing completeness window.
+        lookback = timedelta(days=CONFIG.completeness_window_days * 7 // 5 + 10)
+        stored = _read_window(warehouse, table, start - lookback, end)
         in_window = stored[stored["price_date"] >= start]
         yield from _gate_results(key, in_window, stored, start, end)
 
@@ -133,10 +146,15 @@ def _gate_results(key, in_window: pd.DataFrame, stored: pd.DataFrame, start: dat
         metadata={"duplicate_keys": len(dupes), "sample": _rows_md(dupes)},
     )
 
+    # Days of this window are always expected. Days before it count only from the first day
+    # ever loaded: earlier history not fetched yet is not missing data.
+    first_loaded = min(start, min(stored["price_date"])) if len(stored) else start
     comp = completeness(
-        stored, list(CONFIG.commodities), end, CONFIG.completeness_window_days, CONFIG.start_date
+        stored, list(CONFIG.commodities), end, CONFIG.completeness_window_days,
+        max(CONFIG.start_date, first_loaded),
     )
-    low = comp[comp["share"] < CONFIG.completeness_threshold]
+    # A share over fewer than five business days says more about holidays than gaps.
+    low = comp[(comp["share"] < CONFIG.completeness_threshold) & (comp["days_expected"] >= MIN_DAYS_JUDGED)]
     first, last = comp.attrs.get("window", (None, None))
     yield dg.AssetCheckResult(
         asset_key=key, check_name="completeness_above_threshold", passed=low.empty,

@@ -5,6 +5,7 @@ source's observations into rows to load and rejections for quarantine, so that
 rows in = rows loaded + rows quarantined for every load.
 """
 
+import calendar
 import math
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
@@ -25,8 +26,11 @@ def apply_record_rules(
     observations: Iterable[RawObservation],
     series_to_commodity: dict[str, str],
     commodities: dict[str, Commodity],
-) -> tuple[pd.DataFrame, list[tuple[Rejection, date | None]]]:
-    """Split observations into staging rows and (rejection, record date) pairs.
+    window: tuple[date, date],
+) -> tuple[pd.DataFrame, list[tuple[Rejection, date]]]:
+    """Split observations fetched for `window` [start, end) into staging rows and
+    (rejection, filing day) pairs. A rejection is filed under its record's day; a record
+    whose date is unusable under the day its text sorts into (see `filing_day`).
 
     Rules, in order:
       E-R01 unknown series, E-R02 unparseable date, E-R03 missing value,
@@ -34,11 +38,12 @@ def apply_record_rules(
       E-R06 exact duplicate of an earlier record,
       E-R07 superseded by a later vintage (or a later record) for the same series and day.
     """
-    rejected: list[tuple[Rejection, date | None]] = []
+    rejected: list[tuple[Rejection, date]] = []
     kept: dict[tuple[str, date], tuple[RawObservation, float]] = {}
 
     def reject(obs: RawObservation, rule: str, reason: str, day: date | None) -> None:
-        rejected.append((Rejection(rule, f"{obs.source} {obs.series_id}: {reason}", obs.origin, obs.raw), day))
+        rejection = Rejection(rule, f"{obs.source} {obs.series_id}: {reason}", obs.origin, obs.raw)
+        rejected.append((rejection, day or filing_day(obs.date, window)))
 
     for obs in observations:
         commodity = series_to_commodity.get(obs.series_id)
@@ -93,6 +98,21 @@ def apply_record_rules(
     rows["price_date"] = pd.to_datetime(rows["price_date"]).dt.date
     rows["value"] = rows["value"].astype("float64")
     return rows.sort_values(["commodity", "price_date"], ignore_index=True), rejected
+
+
+def filing_day(text: str | None, window: tuple[date, date]) -> date:
+    """Where a record with an unusable date is kept in quarantine, so that re-running any
+    window that fetched it replaces it rather than adding a copy: the last valid day its
+    text sorts into ("2019-02-30" -> 2019-02-28), clamped to the window; else the window's
+    first day."""
+    start, end = window
+    try:
+        year, month, day = (int(part) for part in (text or "").split("-"))
+        day = min(day, calendar.monthrange(year, month)[1])
+        filed = date(year, month, max(day, 1))
+    except ValueError:
+        return start
+    return min(max(filed, start), end - timedelta(days=1))
 
 
 # ---- dataset rules (the blocking quality gate on each staging table) -------------------------

@@ -1,13 +1,19 @@
 """The energy graph run through Dagster on a temporary warehouse and sample data."""
 
+from datetime import date
+
 import dagster as dg
 import pytest
+
+from assets.energy import wire_formats as wf
 
 from assets.energy.assets import commodity_prices, staging_assets
 from assets.energy.checks import prices_are_fresh
 from assets.energy.definitions import energy_source_resources
 from headwater.runs import RANGE_END_TAG, RANGE_START_TAG
+from resources.energy_sources import EIAResource, FREDResource, YahooFinanceResource
 from resources.warehouse import DuckDBWarehouse
+from tests.fakes.energy_api import Fault, FakeEnergyAPI
 
 PYTHON_ASSETS = [*staging_assets, commodity_prices]
 TABLES = [
@@ -102,26 +108,47 @@ def test_same_range_twice_leaves_the_same_tables(april_2020, tmp_path):
     assert snapshot(warehouse) == snapshot(april_2020[0])
 
 
-def test_failed_quality_gate_blocks_canonical(tmp_path, monkeypatch):
-    """A staging table with a duplicate key fails its blocking gate; canonical does not run."""
-    import assets.energy.assets as energy_assets
+def live_resources(api):
+    return {
+        "eia": EIAResource(mode="live", api_key=api.eia_key, base_url=api.eia_url, backoff_s=0.01),
+        "fred": FREDResource(mode="live", api_key=api.fred_key, base_url=api.fred_url, backoff_s=0.01),
+        "yahoo": YahooFinanceResource(mode="live", base_url=api.yahoo_url, backoff_s=0.01),
+    }
 
-    real = energy_assets.apply_record_rules
 
-    def with_duplicate(*args, **kwargs):
-        rows, rejected = real(*args, **kwargs)
-        return (rows if rows.empty else __import__("pandas").concat([rows, rows.head(1)])), rejected
+def test_live_mode_against_local_apis_matches_sample_mode(april_2020, tmp_path):
+    """The live clients, through the whole Python graph, against real HTTP on 127.0.0.1."""
+    warehouse = DuckDBWarehouse(path=str(tmp_path / "live.duckdb"))
+    with FakeEnergyAPI(through=date(2020, 5, 1)) as api:
+        api.script("/fred/", Fault.server_error(503))  # one transient failure, retried
+        result = dg.materialize(
+            PYTHON_ASSETS,
+            resources={"warehouse": warehouse, **live_resources(api)},
+            instance=dg.DagsterInstance.ephemeral(),
+            tags={RANGE_START_TAG: "2020-04-13", RANGE_END_TAG: "2020-04-24"},
+        )
+    assert result.success
+    assert snapshot(warehouse)["canonical.commodity_prices"] == snapshot(april_2020[0])["canonical.commodity_prices"]
 
-    monkeypatch.setattr(energy_assets, "apply_record_rules", with_duplicate)
+
+def test_failed_quality_gate_blocks_canonical(tmp_path):
+    """FRED answers with no observations: its completeness gate fails (ERROR, blocking) and
+    canonical prices are not built from incomplete inputs."""
     warehouse = DuckDBWarehouse(path=str(tmp_path / "gate.duckdb"))
-    result = dg.materialize(
-        PYTHON_ASSETS,
-        resources={"warehouse": warehouse, **energy_source_resources()},
-        instance=dg.DagsterInstance.ephemeral(),
-        partition_key="2020-04-14",
-        raise_on_error=False,
-    )
-    dupes = [e for e in result.get_asset_check_evaluations() if e.check_name == "no_duplicate_keys"]
-    assert dupes and not all(e.passed for e in dupes)
-    assert "WTI" in dupes[0].metadata["sample"].value or "BRENT" in dupes[0].metadata["sample"].value
+    empty = wf.dumps(wf.fred_observations([], observation_start="2020-04-13", observation_end="2020-04-24", count=0))
+    with FakeEnergyAPI(through=date(2020, 5, 1)) as api:
+        api.script("/fred/", *[Fault.raw(200, empty)] * 3)
+        result = dg.materialize(
+            PYTHON_ASSETS,
+            resources={"warehouse": warehouse, **live_resources(api)},
+            instance=dg.DagsterInstance.ephemeral(),
+            tags={RANGE_START_TAG: "2020-04-13", RANGE_END_TAG: "2020-04-24"},
+            raise_on_error=False,
+        )
+    assert not result.success
+    gates = {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
+    failed = gates[("fred_prices", "completeness_above_threshold")]
+    assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
+    assert "WTI" in failed.metadata["below_threshold"].value
+    assert gates[("eia_prices", "completeness_above_threshold")].passed
     assert not result.asset_materializations_for_node("canonical__commodity_prices")

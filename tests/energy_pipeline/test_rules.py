@@ -9,6 +9,7 @@ from assets.energy.rules import (
     business_days_between,
     completeness,
     duplicate_keys,
+    filing_day,
     last_business_day_before,
     out_of_range,
 )
@@ -25,7 +26,7 @@ def obs(day, value, series="RWTC", vintage=None, row=0):
 
 
 def run(observations):
-    return apply_record_rules(observations, SERIES, DEFAULT_COMMODITIES)
+    return apply_record_rules(observations, SERIES, DEFAULT_COMMODITIES, window=(date(2015, 1, 1), date(2025, 1, 1)))
 
 
 def test_valid_rows_load_and_nothing_is_lost():
@@ -51,7 +52,7 @@ def test_valid_rows_load_and_nothing_is_lost():
     assert by_origin["test#row=2"][0] == "E-R06"
     assert by_origin["test#row=3"][:1] == ("E-R03",)
     assert by_origin["test#row=4"][0] == "E-R04" and "'n/a'" in by_origin["test#row=4"][1]
-    assert by_origin["test#row=5"] [0] == "E-R02" and by_origin["test#row=5"][2] is None
+    assert by_origin["test#row=5"][0] == "E-R02" and by_origin["test#row=5"][2] == date(2024, 2, 29)
     assert by_origin["test#row=6"][0] == "E-R05" and "WTI's range [-50.0, 200.0]" in by_origin["test#row=6"][1]
     assert by_origin["test#row=7"][0] == "E-R01"
 
@@ -111,3 +112,12 @@ def test_business_days_between_skips_weekends():
     assert business_days_between(date(2024, 1, 5), date(2024, 1, 8)) == 1  # Fri -> Mon
     assert business_days_between(date(2024, 1, 8), date(2024, 1, 5)) == 0
     assert business_days_between(date(2024, 1, 1), date(2024, 1, 12)) == 9
+
+
+@pytest.mark.parametrize(
+    "text, filed",
+    [("2019-02-30", date(2019, 2, 28)), ("2019-13-01", date(2019, 2, 25)), (None, date(2019, 2, 25)),
+     ("garbage", date(2019, 2, 25)), ("2030-01-01", date(2019, 3, 5))],
+)
+def test_unusable_dates_are_filed_inside_the_window(text, filed):
+    assert filing_day(text, (date(2019, 2, 25), date(2019, 3, 6))) == filed
