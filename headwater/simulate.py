@@ -74,10 +74,14 @@ def run(args) -> int:
 
     settings.export_warehouse_env()
     instance = dg.DagsterInstance.get()
-    from resources.definitions import defs as shared_defs
+    from resources.warehouse import DuckDBWarehouse
 
-    # This domain's jobs with the shared resources, built for --config (its years).
-    defs = dg.Definitions.merge(shared_defs, build_defs(args.config))
+    # This domain's jobs, built for --config (its years), on the warehouse the
+    # environment names now.
+    defs = dg.Definitions.merge(
+        build_defs(args.config),
+        dg.Definitions(resources={"warehouse": DuckDBWarehouse(path=str(settings.warehouse_path()))}),
+    )
     years = list(range(start, end + 1))
     status = _year_status(instance, defs, years + ([start - 1] if start > cfg.start_year else []))
     run_years = [y for y in years if status.get(y) != "MATERIALIZED"] if args.resume else years

@@ -52,7 +52,7 @@ class TerminationSettings(_Strict):
         for level, rates in self.rates.items():
             if len(rates) != len(bands):
                 raise ValueError(
-                    f"workforce.termination.rates.{level}: needs one rate per tenure band "
+                    f"workforce.termination.rates[{level}]: needs one rate per tenure band "
                     f"({len(bands)}), got {len(rates)}"
                 )
         return self
@@ -82,7 +82,7 @@ class CompensationSettings(_Strict):
         for level, (low, high) in self.new_hire_pay.items():
             if high < low:
                 raise ValueError(
-                    f"workforce.compensation.new_hire_pay.{level}: [min, max] with min <= max "
+                    f"workforce.compensation.new_hire_pay[{level}]: [min, max] with min <= max "
                     f"(got [{low}, {high}])"
                 )
         total = sum(self.new_hire_mix.values())

@@ -50,7 +50,6 @@ def build_defs(config_path: Path | str | None = None) -> dg.Definitions:
         dg.define_asset_job(
             SIMULATION_JOB,
             selection=dg.AssetSelection.assets(simulation),
-            partitions_def=partitions,
             description="Simulate the selected years, in order, in one run.",
         ),
         dg.define_asset_job(
