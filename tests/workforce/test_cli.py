@@ -1,0 +1,128 @@
+"""`headwater simulate` end to end: dry run, a failed year, resume, bad input."""
+
+import dagster as dg
+import pytest
+
+from assets.workforce.assets import table_key
+from headwater import cli
+from resources.warehouse import DuckDBWarehouse
+from tests.workforce.conftest import write_config
+
+SNAPSHOT = table_key("fct_workforce_snapshot")
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("HEADWATER_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("HEADWATER_SAMPLE_DIR", str(tmp_path / "sample"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    config = write_config(tmp_path / "headwater.yaml", census={"sample_size": 200})
+    return tmp_path, config
+
+
+def _instance():
+    return dg.DagsterInstance.get()
+
+
+def test_dry_run_validates_and_runs_nothing(home, capsys):
+    tmp_path, config = home
+    code = cli.main(["simulate", "--config", str(config), "--start-year", "2025",
+                     "--end-year", "2027", "--dry-run"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "dry run: nothing was run" in out
+    assert "generated sample of 200 employees: 205 rows, 199 valid, 6 to quarantine" in out
+    for line in ["2025  MISSING", "2026  MISSING", "2027  MISSING", "event_generation",
+                 "workforce_simulation [2025..2027]"]:
+        assert line in out
+    assert not (tmp_path / "warehouse.duckdb").exists()
+    with _instance() as instance:
+        assert instance.get_run_records() == []
+
+
+def test_bad_config_exits_naming_the_key(home, capsys):
+    tmp_path, _ = home
+    bad = write_config(tmp_path / "bad.yaml", target_growth_rate=7)
+    assert cli.main(["simulate", "--config", str(bad), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "workforce.target_growth_rate" in err and "less than or equal to 1" in err
+
+
+def test_years_outside_the_configured_range_are_refused(home, capsys):
+    _, config = home
+    assert cli.main(["simulate", "--config", str(config), "--end-year", "2031", "--dry-run"]) == 2
+    assert "after workforce.end_year 2027" in capsys.readouterr().err
+
+
+def test_user_census_file_with_bad_rows(home, capsys):
+    tmp_path, config = home
+    census = tmp_path / "census.csv"
+    census.write_text(
+        "employee_id,birth_date,hire_date,termination_date,gross_compensation\n"
+        "A1,1980-01-01,2015-01-01,,70000\n"
+        "A2,1985-06-01,2030-01-01,,70000\n"
+        "A3,1985-06-01,2019-01-01,,-1\n"
+    )
+    code = cli.main(["simulate", "--config", str(config), "--census", str(census), "--dry-run"])
+    assert code == 0
+    assert "3 rows, 1 valid, 2 to quarantine {'W-R04': 1, 'W-R06': 1}" in capsys.readouterr().out
+
+
+def test_failed_year_then_resume(home, capsys):
+    tmp_path, config = home
+    args = ["simulate", "--config", str(config), "--seed", "3"]
+    # 2025 only
+    assert cli.main([*args, "--start-year", "2025", "--end-year", "2025"]) == 0
+    out = capsys.readouterr().out
+    assert "year 2025 (1/1) done" in out and "ETA" in out
+
+    # Break 2025's end state for one employee: 2026 must stop at its checks, name the
+    # employee, and not be recorded as materialized.
+    wh = DuckDBWarehouse(path=str(tmp_path / "warehouse.duckdb"))
+    (victim,) = wh.query(
+        "select min(employee_id) from workforce.fct_workforce_snapshot "
+        "where simulation_year = 2025 and employment_status = 'active'"
+    ).column(0).to_pylist()
+    with wh.connect() as con:
+        pay = con.execute(
+            "select ending_compensation from workforce.fct_workforce_snapshot "
+            "where simulation_year = 2025 and employee_id = ?", [victim]).fetchone()[0]
+        con.execute("update workforce.fct_workforce_snapshot set ending_compensation = -1 "
+                    "where simulation_year = 2025 and employee_id = ?", [victim])
+    code = cli.main([*args, "--start-year", "2025", "--end-year", "2027", "--resume"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "FAILED at year 2026, stage checks" in captured.err
+    assert "compensation_reasonable (W-C05)" in captured.err and victim in captured.err
+    with _instance() as instance:
+        assert instance.get_materialized_partitions(SNAPSHOT) == {"2025"}
+
+    # Repair and resume: only 2026 and 2027 run, in one run.
+    with wh.connect() as con:
+        con.execute("update workforce.fct_workforce_snapshot set ending_compensation = ? "
+                    "where simulation_year = 2025 and employee_id = ?", [pay, victim])
+    assert cli.main([*args, "--start-year", "2025", "--end-year", "2027", "--resume",
+                     "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "2025  MATERIALIZED" in out and "2026  FAILED" in out
+    assert cli.main([*args, "--start-year", "2025", "--end-year", "2027", "--resume"]) == 0
+    out = capsys.readouterr().out
+    assert "workforce_simulation [2026..2027]" in out and "workforce_inputs" not in out.split("runs:")[1]
+    with _instance() as instance:
+        assert instance.get_materialized_partitions(SNAPSHOT) == {"2025", "2026", "2027"}
+        sims = instance.get_run_records(dg.RunsFilter(job_name="workforce_simulation"))
+        assert len(sims) == 3  # 2025; 2026-2027 failed; 2026-2027 resumed
+        # 2025 was not rerun by either resume
+        assert len(instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=SNAPSHOT, asset_partitions=["2025"]), limit=10
+        ).records) == 1
+    assert cli.main([*args, "--resume"]) == 0
+    assert "nothing to resume" in capsys.readouterr().out
+
+
+def test_missing_prior_year_is_refused_before_running(home, capsys):
+    _, config = home
+    assert cli.main(["simulate", "--config", str(config), "--start-year", "2026"]) == 1
+    assert "run year 2025 first" in capsys.readouterr().err
+    with _instance() as instance:
+        assert instance.get_run_records() == []
