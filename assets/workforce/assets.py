@@ -296,13 +296,10 @@ class _YearRun:
                              f"{self.cfg.start_year} .. end_year {self.cfg.end_year}")
         with self.warehouse.connect() as con:
             self._require_inputs(con, first)
-            census_hash = con.execute(
-                "select md5(coalesce(string_agg(cast(t as varchar), chr(10) order by "
-                "cast(t as varchar)), '')) from workforce.census t"
-            ).fetchone()[0]
+            census_hash = checks.table_digest(con, "workforce.census")
             prior_hash = checks.state_hash(con, first - 1) if first > self.cfg.start_year else ""
         base = hashlib.md5(
-            (self.cfg.model_dump_json() + census_hash + _code_fingerprint()).encode()
+            (self.cfg.model_dump_json() + census_hash + _code_fingerprint() + duckdb.__version__).encode()
         ).hexdigest()
         for self.index, year in enumerate(self.years, start=1):
             prior_hash = yield from self._year(year, base, prior_hash)

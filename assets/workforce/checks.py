@@ -286,18 +286,25 @@ STATE_TABLES = [
 ]
 
 
+def table_digest(con: duckdb.DuckDBPyConnection, relation: str, where: str = "true",
+                 params: list | None = None) -> str:
+    """Order-independent digest of a table's rows: DuckDB's row hash summed as an exact
+    integer, with the row count. It depends on the rows only (not on scan order or
+    storage), needs no sort, and costs ~0.05 s per 100k rows. The hash function belongs
+    to the DuckDB version, which is therefore part of the inputs fingerprint."""
+    count, total = con.execute(
+        f"select count(*), coalesce(sum(hash(t)), 0) from {relation} t where {where}",
+        params or [],
+    ).fetchone()
+    return f"{count}:{total}"
+
+
 def state_hash(con: duckdb.DuckDBPyConnection, year: int) -> str:
-    """md5 over every row of the year's state tables, rows in sorted text form, so the
-    hash depends on the data only (not on storage or scan order)."""
+    """md5 over the digests of every state table's rows for the year."""
     import hashlib
 
-    parts = []
-    for table in STATE_TABLES:
-        (digest,) = con.execute(
-            f"""select md5(coalesce(string_agg(r, chr(10) order by r), ''))
-                from (select cast(t as varchar) as r from workforce.{table} t
-                      where simulation_year = ?)""",
-            [year],
-        ).fetchone()
-        parts.append(f"{table}:{digest}")
+    parts = [
+        f"{table}:{table_digest(con, f'workforce.{table}', 'simulation_year = ?', [year])}"
+        for table in STATE_TABLES
+    ]
     return hashlib.md5("\n".join(parts).encode()).hexdigest()
