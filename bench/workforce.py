@@ -33,45 +33,79 @@ def _child(size: int, years: int) -> None:
 
     root = Path(os.environ["BENCH_DIR"])
     config = root / "headwater.yaml"
-    config.write_text(yaml.safe_dump({"workforce": {
-        "start_year": 2025, "end_year": 2025 + years - 1, "census": {"sample_size": size}}}))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "workforce": {
+                    "start_year": 2025,
+                    "end_year": 2025 + years - 1,
+                    "census": {"sample_size": size},
+                }
+            }
+        )
+    )
     sys.path.insert(0, str(REPO))
     from assets.workforce.definitions import build_defs
     from headwater.runs import RANGE_END_TAG, RANGE_START_TAG
     from resources.warehouse import DuckDBWarehouse
 
     warehouse = DuckDBWarehouse(path=str(root / "warehouse.duckdb"))
-    defs = dg.Definitions.merge(build_defs(config), dg.Definitions(resources={"warehouse": warehouse}))
+    defs = dg.Definitions.merge(
+        build_defs(config), dg.Definitions(resources={"warehouse": warehouse})
+    )
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
     timings = {}
     started = time.perf_counter()
     with dg.DagsterInstance.ephemeral() as instance:
         for job, tags in [
             ("workforce_inputs", {}),
-            ("workforce_simulation", {RANGE_START_TAG: "2025", RANGE_END_TAG: str(2025 + years - 1)}),
+            (
+                "workforce_simulation",
+                {RANGE_START_TAG: "2025", RANGE_END_TAG: str(2025 + years - 1)},
+            ),
             ("workforce_reports", {}),
         ]:
             t = time.perf_counter()
             result = defs.resolve_job_def(job).execute_in_process(
-                instance=instance, tags=tags, run_config=quiet, raise_on_error=False)
+                instance=instance, tags=tags, run_config=quiet, raise_on_error=False
+            )
             timings[job] = time.perf_counter() - t
             if not result.success:
                 raise SystemExit(f"{job} failed")
     wall = time.perf_counter() - started
-    events = warehouse.query("select count(*) from workforce.fct_yearly_events").column(0)[0].as_py()
-    print(json.dumps({"employees": size, "years": years, "wall_s": wall,
-                      "years_s": timings["workforce_simulation"], "events": events,
-                      "timings": timings}))
+    events = (
+        warehouse.query("select count(*) from workforce.fct_yearly_events").column(0)[0].as_py()
+    )
+    print(
+        json.dumps(
+            {
+                "employees": size,
+                "years": years,
+                "wall_s": wall,
+                "years_s": timings["workforce_simulation"],
+                "events": events,
+                "timings": timings,
+            }
+        )
+    )
 
 
 def run_size(size: int, years: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-workforce-") as tmp:
-        env = {**os.environ, "BENCH_DIR": tmp, "HEADWATER_WAREHOUSE": f"{tmp}/warehouse.duckdb",
-               "HEADWATER_SAMPLE_DIR": f"{tmp}/sample", "DAGSTER_HOME": f"{tmp}/dagster_home"}
+        env = {
+            **os.environ,
+            "BENCH_DIR": tmp,
+            "HEADWATER_WAREHOUSE": f"{tmp}/warehouse.duckdb",
+            "HEADWATER_SAMPLE_DIR": f"{tmp}/sample",
+            "DAGSTER_HOME": f"{tmp}/dagster_home",
+        }
         Path(env["DAGSTER_HOME"]).mkdir()
         proc = subprocess.Popen(
             [sys.executable, __file__, "--child", str(size), "--years", str(years)],
-            env=env, stdout=subprocess.PIPE, text=True, cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
         )
         # wait4: this child's own peak RSS (kilobytes on Linux)
         _, status, usage = os.wait4(proc.pid, 0)
@@ -93,13 +127,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         _child(args.child, args.years)
         return 0
-    print(f"{'employees':>10} {'years':>5} {'wall s':>8} {'years s':>8} {'s/year':>7} "
-          f"{'peak RSS MB':>11} {'events':>9} {'events/s':>9}")
+    print(
+        f"{'employees':>10} {'years':>5} {'wall s':>8} {'years s':>8} {'s/year':>7} "
+        f"{'peak RSS MB':>11} {'events':>9} {'events/s':>9}"
+    )
     for size in args.sizes:
         r = run_size(size, args.years)
-        print(f"{r['employees']:>10,} {r['years']:>5} {r['wall_s']:>8.1f} {r['years_s']:>8.1f} "
-              f"{r['years_s'] / r['years']:>7.2f} {r['peak_rss_mb']:>11.0f} {r['events']:>9,} "
-              f"{r['events'] / r['wall_s']:>9,.0f}", flush=True)
+        print(
+            f"{r['employees']:>10,} {r['years']:>5} {r['wall_s']:>8.1f} {r['years_s']:>8.1f} "
+            f"{r['years_s'] / r['years']:>7.2f} {r['peak_rss_mb']:>11.0f} {r['events']:>9,} "
+            f"{r['events'] / r['wall_s']:>9,.0f}",
+            flush=True,
+        )
     return 0
 
 

@@ -24,7 +24,9 @@ def add_parser(sub) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--start-year", type=int, help="first year to run (default: workforce.start_year)")
+    p.add_argument(
+        "--start-year", type=int, help="first year to run (default: workforce.start_year)"
+    )
     p.add_argument("--end-year", type=int, help="last year to run (default: workforce.end_year)")
     p.add_argument("--census", type=Path, help="census CSV or Parquet (default: generated sample)")
     p.add_argument("--config", type=Path, help="settings file (default: config/headwater.yaml)")
@@ -57,11 +59,15 @@ def run(args) -> int:
     if start > end:
         return _fail(f"--start-year {start} is after --end-year {end}")
     if start < cfg.start_year:
-        return _fail(f"--start-year {start} is before workforce.start_year {cfg.start_year}, the "
-                     "first simulation year (it starts from the census)")
+        return _fail(
+            f"--start-year {start} is before workforce.start_year {cfg.start_year}, the "
+            "first simulation year (it starts from the census)"
+        )
     if end > cfg.end_year:
-        return _fail(f"--end-year {end} is after workforce.end_year {cfg.end_year}; raise "
-                     "workforce.end_year in the settings file to simulate further")
+        return _fail(
+            f"--end-year {end} is after workforce.end_year {cfg.end_year}; raise "
+            "workforce.end_year in the settings file to simulate further"
+        )
     try:
         census = _census_summary(cfg)
     except (OSError, ValueError) as exc:
@@ -80,7 +86,9 @@ def run(args) -> int:
     # environment names now.
     defs = dg.Definitions.merge(
         build_defs(args.config),
-        dg.Definitions(resources={"warehouse": DuckDBWarehouse(path=str(settings.warehouse_path()))}),
+        dg.Definitions(
+            resources={"warehouse": DuckDBWarehouse(path=str(settings.warehouse_path()))}
+        ),
     )
     years = list(range(start, end + 1))
     status = _year_status(instance, defs, years + ([start - 1] if start > cfg.start_year else []))
@@ -125,8 +133,13 @@ def _census_summary(cfg) -> dict:
         by_rule[r.rule_id] = by_rule.get(r.rule_id, 0) + 1
     if result.valid.num_rows == 0:
         raise ValueError(f"{source}: no valid rows ({by_rule})")
-    return {"source": source, "rows": result.rows_in, "valid": result.valid.num_rows,
-            "quarantined": len(result.rejections), "by_rule": by_rule}
+    return {
+        "source": source,
+        "rows": result.rows_in,
+        "valid": result.valid.num_rows,
+        "quarantined": len(result.rejections),
+        "by_rule": by_rule,
+    }
 
 
 def _year_status(instance, defs, years: list[int]) -> dict[int, str]:
@@ -135,9 +148,10 @@ def _year_status(instance, defs, years: list[int]) -> dict[int, str]:
 
     partitions = defs.resolve_job_def(SIMULATION_JOB).partitions_def
     keys = [str(y) for y in years if str(y) in set(partitions.get_partition_keys())]
-    statuses = instance.get_status_by_partition(
-        table_key("fct_workforce_snapshot"), keys, partitions
-    ) or {}
+    statuses = (
+        instance.get_status_by_partition(table_key("fct_workforce_snapshot"), keys, partitions)
+        or {}
+    )
     return {int(k): (v.value if v is not None else "MISSING") for k, v in statuses.items()}
 
 
@@ -155,26 +169,39 @@ def _print_plan(args, cfg, census, years, run_years, run_inputs, status) -> None
     print("Workforce simulation plan" + (" (dry run)" if args.dry_run else ""))
     print(f"  settings:   {args.config or settings.config_path()} (valid)")
     print(f"  warehouse:  {settings.warehouse_path()}")
-    print(f"  census:     {census['source']}: {census['rows']} rows, {census['valid']} valid, "
-          f"{census['quarantined']} to quarantine {census['by_rule'] or ''}".rstrip())
+    print(
+        f"  census:     {census['source']}: {census['rows']} rows, {census['valid']} valid, "
+        f"{census['quarantined']} to quarantine {census['by_rule'] or ''}".rstrip()
+    )
     print(f"  seed:       {cfg.random_seed}   growth target: {cfg.target_growth_rate:.2%}")
-    print(f"  years:      {years[0]}..{years[-1]}" + (
-        f" (resume: {', '.join(map(str, run_years)) or 'none'} to run)" if args.resume else ""))
+    print(
+        f"  years:      {years[0]}..{years[-1]}"
+        + (f" (resume: {', '.join(map(str, run_years)) or 'none'} to run)" if args.resume else "")
+    )
     print("  runs:")
     if run_inputs:
-        print(f"    1. {INPUTS_JOB}: census (rules, quarantine), assumptions, "
-              "stg_census_data, int_baseline_workforce")
+        print(
+            f"    1. {INPUTS_JOB}: census (rules, quarantine), assumptions, "
+            "stg_census_data, int_baseline_workforce"
+        )
     if run_years:
-        print(f"    {2 if run_inputs else 1}. {SIMULATION_JOB} [{run_years[0]}..{run_years[-1]}]: "
-              "one run, years in order, one dbt build per year"
-              + ("" if run_years == list(range(run_years[0], run_years[-1] + 1))
-                 else " (years already materialized in between are rebuilt)"))
+        print(
+            f"    {2 if run_inputs else 1}. {SIMULATION_JOB} [{run_years[0]}..{run_years[-1]}]: "
+            "one run, years in order, one dbt build per year"
+            + (
+                ""
+                if run_years == list(range(run_years[0], run_years[-1] + 1))
+                else " (years already materialized in between are rebuilt)"
+            )
+        )
         print(f"    {3 if run_inputs else 2}. {REPORTS_JOB}: summary CSV + chart")
     width = max(len(s) for s in YEAR_STEPS)
     print("  each year:")
     for stage, models in YEARLY_STAGES:
         print(f"    {stage:<{width}}  {', '.join(models)}")
-    print(f"    {'checks':<{width}}  W-C01..W-C08 (blocking ones stop the run before the next year)")
+    print(
+        f"    {'checks':<{width}}  W-C01..W-C08 (blocking ones stop the run before the next year)"
+    )
     print(f"    {'report':<{width}}  reports/workforce/year_<year>.json")
     header = "  year  status        " + "  ".join(YEAR_STEPS)
     print(header)
@@ -211,8 +238,11 @@ def _execute(args, cfg, instance, defs, run_years, run_inputs) -> int:
             done_years = event.index
             per_year = (elapsed - inputs_seconds) / done_years
             eta = per_year * (event.total - done_years)
-            print(f"  year {event.year} ({event.index}/{event.total}) done in {event.seconds:.1f} s"
-                  f" | elapsed {elapsed:.1f} s | ETA {eta:.1f} s", flush=True)
+            print(
+                f"  year {event.year} ({event.index}/{event.total}) done in {event.seconds:.1f} s"
+                f" | elapsed {elapsed:.1f} s | ETA {eta:.1f} s",
+                flush=True,
+            )
         elif event.kind == "stage_done" and args.verbose:
             print(f"    {event.year} {event.stage}: {event.seconds:.2f} s", flush=True)
         elif event.kind == "failed":
@@ -245,8 +275,10 @@ def _execute(args, cfg, instance, defs, run_years, run_inputs) -> int:
                     detail = failure["message"]
                 else:
                     where, detail = f"job {job_name}", _failure_text(result)
-                return _fail(f"FAILED at {where}: {detail} (run {result.run_id}; resume with "
-                             "--resume)", EXIT_FAILED)
+                return _fail(
+                    f"FAILED at {where}: {detail} (run {result.run_id}; resume with --resume)",
+                    EXIT_FAILED,
+                )
             print(f"   ok in {seconds:.1f} s (run {result.run_id})", flush=True)
     print(f"done: years {run_years[0]}..{run_years[-1]} in {time.monotonic() - started:.1f} s")
     return 0

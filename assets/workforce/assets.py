@@ -106,7 +106,8 @@ def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     schema, name = table.split(".")
     return bool(
         con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
             [schema, name],
         ).fetchone()[0]
     )
@@ -144,9 +145,7 @@ def census(
             f"census {path.name}: {quarantined} of {result.rows_in} rows set aside in "
             f"{QUARANTINE_TABLE} ({by_rule}); the simulation uses the {loaded} valid rows"
         )
-    sample = "\n".join(
-        f"| {r.rule_id} | {r.origin} | {r.reason} |" for r in result.rejections[:10]
-    )
+    sample = "\n".join(f"| {r.rule_id} | {r.origin} | {r.reason} |" for r in result.rejections[:10])
     return dg.MaterializeResult(
         metadata={
             "source": dg.MetadataValue.path(str(path)),
@@ -164,8 +163,12 @@ def census(
 @dg.multi_asset(
     name="workforce_assumptions",
     specs=[
-        dg.AssetSpec(table_key(t), group_name=GROUP, kinds={"duckdb"},
-                     description="From config/headwater.yaml `workforce:` (validated).")
+        dg.AssetSpec(
+            table_key(t),
+            group_name=GROUP,
+            kinds={"duckdb"},
+            description="From config/headwater.yaml `workforce:` (validated).",
+        )
         for t in ASSUMPTION_TABLES
     ],
     pool="warehouse",
@@ -182,8 +185,13 @@ def workforce_assumptions(
 @dg.multi_asset(
     name="workforce_census_models",
     specs=[
-        dg.AssetSpec(table_key(m), group_name=GROUP, deps=_deps(m), kinds={"dbt", "duckdb"},
-                     description=f"dbt model {m} (stage initialization).")
+        dg.AssetSpec(
+            table_key(m),
+            group_name=GROUP,
+            deps=_deps(m),
+            kinds={"dbt", "duckdb"},
+            description=f"dbt model {m} (stage initialization).",
+        )
         for m in CENSUS_MODELS
     ],
     pool="warehouse",
@@ -270,7 +278,12 @@ def build_simulation_asset(partitions_def: dg.PartitionsDefinition) -> dg.Assets
             yield from run.check_results()
             progress.emit(
                 progress.ProgressEvent(
-                    "failed", failed.year, run.index, len(years), failed.stage, message=failed.detail
+                    "failed",
+                    failed.year,
+                    run.index,
+                    len(years),
+                    failed.stage,
+                    message=failed.detail,
                 )
             )
             raise dg.Failure(
@@ -292,37 +305,54 @@ class _YearRun:
     def execute(self) -> Iterator:
         first = self.years[0]
         if first < self.cfg.start_year or self.years[-1] > self.cfg.end_year:
-            raise YearFailed(first, "plan", f"years must lie within workforce.start_year "
-                             f"{self.cfg.start_year} .. end_year {self.cfg.end_year}")
+            raise YearFailed(
+                first,
+                "plan",
+                f"years must lie within workforce.start_year "
+                f"{self.cfg.start_year} .. end_year {self.cfg.end_year}",
+            )
         with self.warehouse.connect() as con:
             self._require_inputs(con, first)
             census_hash = checks.table_digest(con, "workforce.census")
             prior_hash = checks.state_hash(con, first - 1) if first > self.cfg.start_year else ""
         base = hashlib.md5(
-            (self.cfg.model_dump_json() + census_hash + _code_fingerprint() + duckdb.__version__).encode()
+            (
+                self.cfg.model_dump_json() + census_hash + _code_fingerprint() + duckdb.__version__
+            ).encode()
         ).hexdigest()
-        for self.index, year in enumerate(self.years, start=1):
+        for index, year in enumerate(self.years, start=1):
+            self.index = index
             prior_hash = yield from self._year(year, base, prior_hash)
 
     def _require_inputs(self, con, first: int) -> None:
         if not _table_exists(con, "workforce.int_baseline_workforce") or not _rows(
             con, "workforce.int_baseline_workforce"
         ):
-            raise YearFailed(first, "initialization", "no baseline workforce: materialize the "
-                             "workforce_inputs job (census, assumptions, census models) first")
+            raise YearFailed(
+                first,
+                "initialization",
+                "no baseline workforce: materialize the "
+                "workforce_inputs job (census, assumptions, census models) first",
+            )
         if first > self.cfg.start_year:
             table = "workforce.fct_workforce_snapshot"
             if not _table_exists(con, table) or not _rows(con, table, first - 1):
-                raise YearFailed(first, "foundation", f"year {first} starts from the end state of "
-                                 f"year {first - 1}, which has not been materialized: run year "
-                                 f"{first - 1} first")
+                raise YearFailed(
+                    first,
+                    "foundation",
+                    f"year {first} starts from the end state of "
+                    f"year {first - 1}, which has not been materialized: run year "
+                    f"{first - 1} first",
+                )
 
     def _year(self, year: int, base: str, prior_hash: str):
         total, log = len(self.years), self.context.log
         started = time.monotonic()
         progress.emit(progress.ProgressEvent("year_started", year, self.index, total))
         with warehouse_lock(self.warehouse.path, self.warehouse.lock_timeout_s):
-            outcome = self.dbt.build("tag:workforce_yearly", year=year, first_year=self.cfg.start_year)
+            outcome = self.dbt.build(
+                "tag:workforce_yearly", year=year, first_year=self.cfg.start_year
+            )
         dbt_seconds = time.monotonic() - started
         stage_seconds = {stage: 0.0 for stage, _ in YEARLY_STAGES}
         for node in outcome.nodes:
@@ -332,8 +362,11 @@ class _YearRun:
             stage = STAGE_OF_MODEL.get(failed[0].model, "dbt") if failed else "dbt"
             raise YearFailed(year, stage, _dbt_failure(outcome))
         for stage, _ in YEARLY_STAGES:
-            progress.emit(progress.ProgressEvent(
-                "stage_done", year, self.index, total, stage, stage_seconds[stage]))
+            progress.emit(
+                progress.ProgressEvent(
+                    "stage_done", year, self.index, total, stage, stage_seconds[stage]
+                )
+            )
 
         checks_started = time.monotonic()
         with self.warehouse.connect() as con:
@@ -346,8 +379,11 @@ class _YearRun:
                 con, year, {o.rule.name: o.passed for o in outcomes}, state
             )
         self.outcomes += outcomes
-        progress.emit(progress.ProgressEvent(
-            "stage_done", year, self.index, total, "checks", time.monotonic() - checks_started))
+        progress.emit(
+            progress.ProgressEvent(
+                "stage_done", year, self.index, total, "checks", time.monotonic() - checks_started
+            )
+        )
         path = reports.write_json(report, reports_dir(self.warehouse) / f"year_{year}.json")
         progress.emit(progress.ProgressEvent("stage_done", year, self.index, total, "report", 0.0))
 
@@ -355,8 +391,9 @@ class _YearRun:
         if blocking:
             detail = "; ".join(
                 f"{o.rule.name} ({o.rule.rule_id}) failed for {o.failing_count} employees, "
-                f"e.g. {', '.join(o.failing_ids[:5])}" if o.failing_ids else
-                f"{o.rule.name} ({o.rule.rule_id}) failed: {o.values}"
+                f"e.g. {', '.join(o.failing_ids[:5])}"
+                if o.failing_ids
+                else f"{o.rule.name} ({o.rule.rule_id}) failed: {o.values}"
                 for o in blocking
             )
             raise YearFailed(year, "checks", detail)
@@ -381,8 +418,10 @@ class _YearRun:
         yield dg.AssetMaterialization(
             YEAR_REPORT_KEY,
             partition=partition,
-            metadata={"path": dg.MetadataValue.path(str(path)),
-                      "report": dg.MetadataValue.json(report)},
+            metadata={
+                "path": dg.MetadataValue.path(str(path)),
+                "report": dg.MetadataValue.json(report),
+            },
         )
         log.info(
             f"year {year} ({self.index}/{total}) done in {seconds:.2f} s (one dbt build: "
@@ -405,11 +444,21 @@ class _YearRun:
             recorded = meta.get("inputs_fingerprint")
             if recorded is not None and recorded.value == fingerprint:
                 before = meta["state_hash"].value
-                return checks.Outcome(rule, year, before == state, [], 0,
-                                      {"state_hash": state, "recorded_state_hash": before,
-                                       "recorded_run_id": record.run_id})
-        return checks.Outcome(rule, year, True, [], 0,
-                              {"state_hash": state, "recorded_state_hash": None})
+                return checks.Outcome(
+                    rule,
+                    year,
+                    before == state,
+                    [],
+                    0,
+                    {
+                        "state_hash": state,
+                        "recorded_state_hash": before,
+                        "recorded_run_id": record.run_id,
+                    },
+                )
+        return checks.Outcome(
+            rule, year, True, [], 0, {"state_hash": state, "recorded_state_hash": None}
+        )
 
     def check_results(self) -> Iterator[dg.AssetCheckResult]:
         """One result per rule for the years this run evaluated (a failing year included)."""
@@ -424,7 +473,8 @@ class _YearRun:
                 asset_key=table_key(rule.table),
                 check_name=rule.name,
                 passed=not failing,
-                severity=dg.AssetCheckSeverity.ERROR if rule.severity == "ERROR"
+                severity=dg.AssetCheckSeverity.ERROR
+                if rule.severity == "ERROR"
                 else dg.AssetCheckSeverity.WARN,
                 description=f"{rule.rule_id}: {rule.description}",
                 metadata={

@@ -63,9 +63,7 @@ def generate_census(size: int, as_of: date, seed: int = 42, dirty: bool = True) 
         date.fromordinal(as_of_ord - int(a * 365.25) - int(x))
         for a, x in zip(age, rng.integers(0, 365, n), strict=True)
     ]
-    pay = np.round(
-        np.array([_LEVEL_PAY[lv] for lv in levels]) * rng.lognormal(0, 0.12, n), 2
-    )
+    pay = np.round(np.array([_LEVEL_PAY[lv] for lv in levels]) * rng.lognormal(0, 0.12, n), 2)
     enrolled = rng.random(n) < 0.72
     rates = rng.choice([0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.10, 0.15], size=n)
     deferral = np.where(enrolled, rates, 0.0)
@@ -191,8 +189,10 @@ def apply_census_rules(
     flag(
         dates["termination_date"] < dates["hire_date"],
         "W-R05",
-        lambda i: f"termination_date {frame.at[i, 'termination_date']} is before hire_date "
-        f"{frame.at[i, 'hire_date']}",
+        lambda i: (
+            f"termination_date {frame.at[i, 'termination_date']} is before hire_date "
+            f"{frame.at[i, 'hire_date']}"
+        ),
     )
     flag(
         numbers["gross_compensation"] <= 0,
@@ -231,10 +231,10 @@ def apply_census_rules(
                 [None if pd.isna(d) else d.date() for d in dates["termination_date"][ok]],
                 type=pa.date32(),
             ),
-            "gross_compensation": pa.array(numbers["gross_compensation"][ok].tolist(), pa.float64()),
-            "level": pa.array(
-                [None if pd.isna(v) else int(v) for v in level[ok]], type=pa.int32()
+            "gross_compensation": pa.array(
+                numbers["gross_compensation"][ok].tolist(), pa.float64()
             ),
+            "level": pa.array([None if pd.isna(v) else int(v) for v in level[ok]], type=pa.int32()),
             "deferral_rate": pa.array(
                 [None if pd.isna(v) else float(v) for v in rate[ok]], type=pa.float64()
             ),

@@ -108,30 +108,45 @@ class Outcome:
 
 
 def _ids(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[str]:
-    return [r[0] for r in con.execute(f"select distinct employee_id from ({sql}) order by 1", params).fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            f"select distinct employee_id from ({sql}) order by 1", params
+        ).fetchall()
+    ]
 
 
 def _scalar(con, sql: str, params: list):
     return con.execute(sql, params).fetchone()[0]
 
 
-def evaluate(
-    con: duckdb.DuckDBPyConnection, cfg: WorkforceConfig, year: int
-) -> list[Outcome]:
+def evaluate(con: duckdb.DuckDBPyConnection, cfg: WorkforceConfig, year: int) -> list[Outcome]:
     """Every rule except W-C08 (the state hash needs the instance) for one year."""
     out = []
     y = [year]
 
-    hires = _scalar(con, "select count(*) from workforce.int_hiring_events where simulation_year = ?", y)
-    terms = _scalar(con, "select count(*) from workforce.int_termination_events where simulation_year = ?", y)
+    hires = _scalar(
+        con, "select count(*) from workforce.int_hiring_events where simulation_year = ?", y
+    )
+    terms = _scalar(
+        con, "select count(*) from workforce.int_termination_events where simulation_year = ?", y
+    )
     lo, hi = cfg.checks.hire_termination_ratio
     ratio = hires / terms if terms else (0.0 if hires == 0 else float("inf"))
     ok = lo <= ratio <= hi or (hires == 0 and terms == 0)
     out.append(
         Outcome(
-            RULES_BY_NAME["hire_termination_ratio_within_bounds"], year, ok, [], 0,
-            {"hires": hires, "terminations": terms, "ratio": round(ratio, 4) if terms else None,
-             "bounds": [lo, hi]},
+            RULES_BY_NAME["hire_termination_ratio_within_bounds"],
+            year,
+            ok,
+            [],
+            0,
+            {
+                "hires": hires,
+                "terminations": terms,
+                "ratio": round(ratio, 4) if terms else None,
+                "bounds": [lo, hi],
+            },
         )
     )
 
@@ -165,18 +180,33 @@ def evaluate(
         y,
     ).fetchone()
     start = _scalar(
-        con, "select count(*) from workforce.int_employee_compensation_by_year where simulation_year = ?", y
+        con,
+        "select count(*) from workforce.int_employee_compensation_by_year "
+        "where simulation_year = ?",
+        y,
     )
-    target = _scalar(con, "select target_headcount from workforce.int_workforce_needs where simulation_year = ?", y)
+    target = _scalar(
+        con,
+        "select target_headcount from workforce.int_workforce_needs where simulation_year = ?",
+        y,
+    )
     end_active, rows_in_year = snap
     growth = (end_active - start) / start if start else 0.0
     gap = abs(growth - cfg.target_growth_rate)
     out.append(
         Outcome(
-            RULES_BY_NAME["headcount_growth_within_tolerance"], year,
-            gap <= cfg.checks.growth_tolerance, [], 0,
-            {"start_headcount": start, "end_headcount": end_active, "target_headcount": target,
-             "growth": round(growth, 6), "target_growth": cfg.target_growth_rate},
+            RULES_BY_NAME["headcount_growth_within_tolerance"],
+            year,
+            gap <= cfg.checks.growth_tolerance,
+            [],
+            0,
+            {
+                "start_headcount": start,
+                "end_headcount": end_active,
+                "target_headcount": target,
+                "growth": round(growth, 6),
+                "target_growth": cfg.target_growth_rate,
+            },
         )
     )
 
@@ -194,8 +224,13 @@ def evaluate(
     totals_ok = start + hires - terms == end_active and rows_in_year == start + hires
     o = _failing("headcount_totals_reconcile", year, mismatched)
     o.passed = o.passed and totals_ok
-    o.values = {"start": start, "hires": hires, "terminations": terms, "end": end_active,
-                "start_plus_hires_minus_terminations": start + hires - terms}
+    o.values = {
+        "start": start,
+        "hires": hires,
+        "terminations": terms,
+        "end": end_active,
+        "start_plus_hires_minus_terminations": start + hires - terms,
+    }
     out.append(o)
 
     bad_pay = _ids(
@@ -286,8 +321,9 @@ STATE_TABLES = [
 ]
 
 
-def table_digest(con: duckdb.DuckDBPyConnection, relation: str, where: str = "true",
-                 params: list | None = None) -> str:
+def table_digest(
+    con: duckdb.DuckDBPyConnection, relation: str, where: str = "true", params: list | None = None
+) -> str:
     """Order-independent digest of a table's rows: DuckDB's row hash summed as an exact
     integer, with the row count. It depends on the rows only (not on scan order or
     storage), needs no sort, and costs ~0.05 s per 100k rows. The hash function belongs

@@ -44,7 +44,11 @@ class TerminationSettings(_Strict):
     @model_validator(mode="after")
     def _bands(self):
         bands = self.tenure_bands
-        if not bands or bands[0] != 0 or any(b <= a for a, b in zip(bands, bands[1:], strict=False)):
+        if (
+            not bands
+            or bands[0] != 0
+            or any(b <= a for a, b in zip(bands, bands[1:], strict=False))
+        ):
             raise ValueError(
                 "workforce.termination.tenure_bands: must start at 0 and be strictly ascending "
                 f"(got {bands})"
@@ -123,7 +127,10 @@ class MatchTier(_Strict):
 
 
 class EmployerSettings(_Strict):
-    match_tiers: list[MatchTier] = [MatchTier(up_to=0.03, rate=1.0), MatchTier(up_to=0.05, rate=0.5)]
+    match_tiers: list[MatchTier] = [
+        MatchTier(up_to=0.03, rate=1.0),
+        MatchTier(up_to=0.05, rate=0.5),
+    ]
     core_rate: Annotated[float, Field(ge=0.0, le=0.25)] = 0.02
 
     @model_validator(mode="after")
@@ -167,9 +174,15 @@ class WorkforceConfig(_Strict):
     escalation: EscalationSettings = EscalationSettings()
     employer: EmployerSettings = EmployerSettings()
     irs_limits: dict[int, IrsLimits] = {
-        2024: IrsLimits(deferral=23_000, catch_up=7_500, compensation=345_000, annual_additions=69_000),
-        2025: IrsLimits(deferral=23_500, catch_up=7_500, compensation=350_000, annual_additions=70_000),
-        2026: IrsLimits(deferral=24_500, catch_up=8_000, compensation=360_000, annual_additions=72_000),
+        2024: IrsLimits(
+            deferral=23_000, catch_up=7_500, compensation=345_000, annual_additions=69_000
+        ),
+        2025: IrsLimits(
+            deferral=23_500, catch_up=7_500, compensation=350_000, annual_additions=70_000
+        ),
+        2026: IrsLimits(
+            deferral=24_500, catch_up=8_000, compensation=360_000, annual_additions=72_000
+        ),
     }
     checks: CheckSettings = CheckSettings()
 

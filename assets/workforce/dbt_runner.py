@@ -80,7 +80,9 @@ class WorkforceDbt:
             self._runner = dbtRunner(manifest=res.result)
         return self._runner
 
-    def build(self, select: str, year: int | None = None, first_year: int | None = None) -> DbtOutcome:
+    def build(
+        self, select: str, year: int | None = None, first_year: int | None = None
+    ) -> DbtOutcome:
         os.environ["HEADWATER_WAREHOUSE"] = self.warehouse_path
         if year is not None:
             os.environ[YEAR_ENV] = str(year)

@@ -44,7 +44,9 @@ def build_defs(config_path: Path | str | None = None) -> dg.Definitions:
     jobs = [
         dg.define_asset_job(
             INPUTS_JOB,
-            selection=dg.AssetSelection.assets(census, workforce_assumptions, workforce_census_models),
+            selection=dg.AssetSelection.assets(
+                census, workforce_assumptions, workforce_census_models
+            ),
             description="Load the census (rules + quarantine) and assumptions; build the baseline.",
         ),
         dg.define_asset_job(
@@ -60,7 +62,13 @@ def build_defs(config_path: Path | str | None = None) -> dg.Definitions:
     ]
     settings = WorkforceSettings(config_path=str(config_path) if config_path else None)
     return dg.Definitions(
-        assets=[census, workforce_assumptions, workforce_census_models, simulation, workforce_summary],
+        assets=[
+            census,
+            workforce_assumptions,
+            workforce_census_models,
+            simulation,
+            workforce_summary,
+        ],
         jobs=jobs,
         resources={"workforce_settings": settings},
     )

@@ -21,7 +21,10 @@ def uniform(seed: int, employee_id: str, year: int, kind: str) -> float:
 
 
 def hires_for_growth(
-    start_headcount: int, experienced_terminations: int, growth_rate: float, new_hire_term_rate: float
+    start_headcount: int,
+    experienced_terminations: int,
+    growth_rate: float,
+    new_hire_term_rate: float,
 ) -> tuple[int, int, int]:
     """(hires, new-hire terminations, target end headcount) so that
     start - experienced terms + hires - new-hire terms == target exactly.
@@ -94,7 +97,9 @@ def tenure_band(tenure_years: float, band_starts: Sequence[float]) -> int:
     return idx
 
 
-def employer_match(deferral_rate: float, compensation: float, tiers: Sequence[tuple[float, float]]) -> float:
+def employer_match(
+    deferral_rate: float, compensation: float, tiers: Sequence[tuple[float, float]]
+) -> float:
     """Match on the deferral rate, tier by tier: tiers are (up_to, match_rate) ascending,
     e.g. 100% of the first 3% and 50% of the next 2%. Mirrors int_employee_contributions."""
     match, lower = 0.0, 0.0

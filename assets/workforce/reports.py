@@ -37,7 +37,8 @@ def summary_frame(con: duckdb.DuckDBPyConnection, years: list[int]) -> pd.DataFr
                    count(*) filter (where employment_status = 'active') as headcount,
                    count(*) filter (where detailed_status like 'new_hire%') as hires,
                    count(*) filter (where employment_status = 'terminated') as terminations,
-                   avg(ending_compensation) filter (where employment_status = 'active') as average_pay,
+                   avg(ending_compensation) filter (where employment_status = 'active')
+                       as average_pay,
                    sum(prorated_compensation) as total_pay,
                    avg(case when is_enrolled then 1.0 else 0.0 end)
                        filter (where employment_status = 'active') as participation_rate,
@@ -61,7 +62,8 @@ def summary_frame(con: duckdb.DuckDBPyConnection, years: list[int]) -> pd.DataFr
             group by 1
         )
         select s.simulation_year, st.start_headcount, s.headcount, s.hires, s.terminations,
-               round(100.0 * (s.headcount - st.start_headcount) / st.start_headcount, 3) as growth_pct,
+               round(100.0 * (s.headcount - st.start_headcount) / st.start_headcount, 3)
+                   as growth_pct,
                round(s.average_pay, 2) as average_pay, round(s.total_pay, 2) as total_pay,
                round(s.participation_rate, 4) as participation_rate,
                round(s.average_deferral_rate, 4) as average_deferral_rate,
@@ -126,8 +128,13 @@ def chart_png(frame: pd.DataFrame) -> bytes:
     ax.set_ylabel("headcount")
     ax.set_xlabel("simulation year")
     ax2 = ax.twinx()
-    ax2.plot(years, 100 * frame["participation_rate"], color="#f58518", marker="o",
-             label="participation %")
+    ax2.plot(
+        years,
+        100 * frame["participation_rate"],
+        color="#f58518",
+        marker="o",
+        label="participation %",
+    )
     ax2.set_ylabel("participation %")
     ax2.set_ylim(0, 100)
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
@@ -144,7 +151,9 @@ def summary_markdown(frame: pd.DataFrame, png: bytes) -> str:
     image = base64.b64encode(png).decode()
     header = "| " + " | ".join(frame.columns) + " |"
     rule = "|" + "---|" * len(frame.columns)
-    rows = ["| " + " | ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in r) + " |"
-            for r in frame.itertuples(index=False)]
+    rows = [
+        "| " + " | ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in r) + " |"
+        for r in frame.itertuples(index=False)
+    ]
     table = "\n".join([header, rule, *rows])
     return f"![headcount and participation](data:image/png;base64,{image})\n\n{table}\n"

@@ -74,7 +74,9 @@ def test_generator_is_deterministic_and_dirty_on_purpose():
     result = apply_census_rules(a, AS_OF, [1, 2, 3, 4, 5], origin="sample")
     assert result.rows_in == 505 == result.valid.num_rows + len(result.rejections)
     assert {r.rule_id for r in result.rejections} == {"W-R02", "W-R03", "W-R04", "W-R05", "W-R06"}
-    clean = apply_census_rules(generate_census(500, AS_OF, dirty=False), AS_OF, [1, 2, 3, 4, 5], "x")
+    clean = apply_census_rules(
+        generate_census(500, AS_OF, dirty=False), AS_OF, [1, 2, 3, 4, 5], "x"
+    )
     assert clean.rejections == [] and clean.valid.num_rows == 500
 
 

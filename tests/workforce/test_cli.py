@@ -26,14 +26,29 @@ def _instance():
 
 def test_dry_run_validates_and_runs_nothing(home, capsys):
     tmp_path, config = home
-    code = cli.main(["simulate", "--config", str(config), "--start-year", "2025",
-                     "--end-year", "2027", "--dry-run"])
+    code = cli.main(
+        [
+            "simulate",
+            "--config",
+            str(config),
+            "--start-year",
+            "2025",
+            "--end-year",
+            "2027",
+            "--dry-run",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "dry run: nothing was run" in out
     assert "generated sample of 200 employees: 205 rows, 199 valid, 6 to quarantine" in out
-    for line in ["2025  MISSING", "2026  MISSING", "2027  MISSING", "event_generation",
-                 "workforce_simulation [2025..2027]"]:
+    for line in [
+        "2025  MISSING",
+        "2026  MISSING",
+        "2027  MISSING",
+        "event_generation",
+        "workforce_simulation [2025..2027]",
+    ]:
         assert line in out
     assert not (tmp_path / "warehouse.duckdb").exists()
     with _instance() as instance:
@@ -79,16 +94,25 @@ def test_failed_year_then_resume(home, capsys):
     # Break 2025's end state for one employee: 2026 must stop at its checks, name the
     # employee, and not be recorded as materialized.
     wh = DuckDBWarehouse(path=str(tmp_path / "warehouse.duckdb"))
-    (victim,) = wh.query(
-        "select min(employee_id) from workforce.fct_workforce_snapshot "
-        "where simulation_year = 2025 and employment_status = 'active'"
-    ).column(0).to_pylist()
+    (victim,) = (
+        wh.query(
+            "select min(employee_id) from workforce.fct_workforce_snapshot "
+            "where simulation_year = 2025 and employment_status = 'active'"
+        )
+        .column(0)
+        .to_pylist()
+    )
     with wh.connect() as con:
         pay = con.execute(
             "select ending_compensation from workforce.fct_workforce_snapshot "
-            "where simulation_year = 2025 and employee_id = ?", [victim]).fetchone()[0]
-        con.execute("update workforce.fct_workforce_snapshot set ending_compensation = -1 "
-                    "where simulation_year = 2025 and employee_id = ?", [victim])
+            "where simulation_year = 2025 and employee_id = ?",
+            [victim],
+        ).fetchone()[0]
+        con.execute(
+            "update workforce.fct_workforce_snapshot set ending_compensation = -1 "
+            "where simulation_year = 2025 and employee_id = ?",
+            [victim],
+        )
     code = cli.main([*args, "--start-year", "2025", "--end-year", "2027", "--resume"])
     captured = capsys.readouterr()
     assert code == 1
@@ -99,23 +123,36 @@ def test_failed_year_then_resume(home, capsys):
 
     # Repair and resume: only 2026 and 2027 run, in one run.
     with wh.connect() as con:
-        con.execute("update workforce.fct_workforce_snapshot set ending_compensation = ? "
-                    "where simulation_year = 2025 and employee_id = ?", [pay, victim])
-    assert cli.main([*args, "--start-year", "2025", "--end-year", "2027", "--resume",
-                     "--dry-run"]) == 0
+        con.execute(
+            "update workforce.fct_workforce_snapshot set ending_compensation = ? "
+            "where simulation_year = 2025 and employee_id = ?",
+            [pay, victim],
+        )
+    assert (
+        cli.main([*args, "--start-year", "2025", "--end-year", "2027", "--resume", "--dry-run"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "2025  MATERIALIZED" in out and "2026  FAILED" in out
     assert cli.main([*args, "--start-year", "2025", "--end-year", "2027", "--resume"]) == 0
     out = capsys.readouterr().out
-    assert "workforce_simulation [2026..2027]" in out and "workforce_inputs" not in out.split("runs:")[1]
+    assert (
+        "workforce_simulation [2026..2027]" in out
+        and "workforce_inputs" not in out.split("runs:")[1]
+    )
     with _instance() as instance:
         assert instance.get_materialized_partitions(SNAPSHOT) == {"2025", "2026", "2027"}
         sims = instance.get_run_records(dg.RunsFilter(job_name="workforce_simulation"))
         assert len(sims) == 3  # 2025; 2026-2027 failed; 2026-2027 resumed
         # 2025 was not rerun by either resume
-        assert len(instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=SNAPSHOT, asset_partitions=["2025"]), limit=10
-        ).records) == 1
+        assert (
+            len(
+                instance.fetch_materializations(
+                    dg.AssetRecordsFilter(asset_key=SNAPSHOT, asset_partitions=["2025"]), limit=10
+                ).records
+            )
+            == 1
+        )
     assert cli.main([*args, "--resume"]) == 0
     assert "nothing to resume" in capsys.readouterr().out
 

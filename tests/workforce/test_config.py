@@ -32,7 +32,11 @@ def test_repo_settings_file_is_valid():
         ({"target_growth_rate": 3}, "workforce.target_growth_rate", "less than or equal to 1"),
         ({"random_seed": -1}, "workforce.random_seed", "greater than or equal to 0"),
         ({"end_year": 2020}, "workforce.end_year", "must be >= start_year"),
-        ({"promotion": {"rates": {1: 1.5}}}, "workforce.promotion.rates[1]", "less than or equal to 1"),
+        (
+            {"promotion": {"rates": {1: 1.5}}},
+            "workforce.promotion.rates[1]",
+            "less than or equal to 1",
+        ),
         ({"termination": {"new_hire_rate": 0.95}}, "workforce.termination.new_hire_rate", "0.9"),
         (
             {"termination": {"rates": {1: [0.1], 2: [0.1], 3: [0.1], 4: [0.1], 5: [0.1]}}},
@@ -49,9 +53,15 @@ def test_repo_settings_file_is_valid():
             "workforce.employer.match_tiers",
             "ascending",
         ),
-        ({"irs_limits": {2030: {"deferral": 1, "catch_up": 0, "compensation": 1,
-                                "annual_additions": 1}}},
-         "workforce.irs_limits", "start_year 2025"),
+        (
+            {
+                "irs_limits": {
+                    2030: {"deferral": 1, "catch_up": 0, "compensation": 1, "annual_additions": 1}
+                }
+            },
+            "workforce.irs_limits",
+            "start_year 2025",
+        ),
         ({"escalation": {"cap": "high"}}, "workforce.escalation.cap", "valid number"),
         ({"census": {"sampel_size": 10}}, "workforce.census.sampel_size", "Extra inputs"),
     ],

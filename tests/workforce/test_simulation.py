@@ -74,23 +74,29 @@ def test_sql_draws_and_hazards_match_the_python_maths(simulated: Sim):
         "where simulation_year = 2026 order by employee_id"
     )
     needs = simulated.query(
-        "select experienced_terminations from workforce.int_workforce_needs where simulation_year = 2026"
+        "select experienced_terminations from workforce.int_workforce_needs "
+        "where simulation_year = 2026"
     )
     count = int(needs.iloc[0, 0])
     assert count == maths.expected_terminations(hz["termination_rate"])
     draws = [maths.uniform(7, e, 2026, "termination") for e in hz["employee_id"]]
-    expected = maths.hazard_select(list(hz["employee_id"]), list(hz["termination_rate"]), draws, count)
+    expected = maths.hazard_select(
+        list(hz["employee_id"]), list(hz["termination_rate"]), draws, count
+    )
     leavers = simulated.query(
         "select employee_id from workforce.int_termination_events "
         "where simulation_year = 2026 and termination_type = 'experienced'"
     )
     assert sorted(leavers["employee_id"]) == sorted(expected)
     by_level = simulated.query(
-        "select level, hires from workforce.int_workforce_needs_by_level where simulation_year = 2026"
+        "select level, hires from workforce.int_workforce_needs_by_level "
+        "where simulation_year = 2026"
     )
     hires = int(by_level["hires"].sum())
     mix = {1: 0.45, 2: 0.30, 3: 0.15, 4: 0.08, 5: 0.02}
-    assert dict(zip(by_level["level"], by_level["hires"], strict=True)) == maths.allocate_by_share(hires, mix)
+    assert dict(zip(by_level["level"], by_level["hires"], strict=True)) == maths.allocate_by_share(
+        hires, mix
+    )
 
 
 def test_proration_matches_the_python_maths(simulated: Sim):
@@ -106,7 +112,10 @@ def test_proration_matches_the_python_maths(simulated: Sim):
     for e in events.itertuples():
         raises.setdefault(e.employee_id, []).append((_day(e.effective_date), e.compensation_after))
     for s in snap.itertuples():
-        rates = [(date(2026, 1, 1), s.starting_compensation), *sorted(raises.get(s.employee_id, []))]
+        rates = [
+            (date(2026, 1, 1), s.starting_compensation),
+            *sorted(raises.get(s.employee_id, [])),
+        ]
         employed_from = max(_day(s.hire_date), date(2026, 1, 1))
         employed_to = (
             _day(s.termination_date) if s.employment_status == "terminated" else date(2026, 12, 31)
@@ -150,7 +159,9 @@ def test_bad_census_rows_are_quarantined(simulated: Sim):
     assert q["origin"].str.startswith("census_300.csv#row=").all()
     assert all(json.loads(r)["employee_id"] for r in q["raw_record"])
     loaded = simulated.query("select count(*) as n from workforce.census")["n"][0]
-    event = simulated.instance.get_latest_materialization_event(dg.AssetKey(["workforce", "census"]))
+    event = simulated.instance.get_latest_materialization_event(
+        dg.AssetKey(["workforce", "census"])
+    )
     meta = event.asset_materialization.metadata
     assert meta["rows_in"].value == meta["rows_loaded"].value + meta["rows_quarantined"].value
     assert meta["rows_loaded"].value == loaded and meta["rows_quarantined"].value == len(q)
@@ -164,10 +175,14 @@ def test_reports(simulated: Sim):
         assert report["headcount"] == report["target_headcount"]
         assert all(report["checks"].values())
     csv = (out / "summary.csv").read_text().splitlines()
-    assert csv[0].startswith("simulation_year,start_headcount,headcount,hires,terminations,growth_pct")
+    assert csv[0].startswith(
+        "simulation_year,start_headcount,headcount,hires,terminations,growth_pct"
+    )
     assert len(csv) == 4
     assert (out / "summary.png").read_bytes().startswith(b"\x89PNG")
-    mat = simulated.instance.get_latest_materialization_event(dg.AssetKey(["reports", "workforce_summary"]))
+    mat = simulated.instance.get_latest_materialization_event(
+        dg.AssetKey(["reports", "workforce_summary"])
+    )
     assert "data:image/png;base64," in mat.asset_materialization.metadata["summary"].value
 
 
@@ -182,7 +197,8 @@ def test_rerun_of_a_year_is_idempotent_and_reproduces_its_hash(simulated: Sim):
     )
     assert before.equals(after)
     (check,) = [
-        e.event_specific_data for e in result.all_events
+        e.event_specific_data
+        for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
         and e.event_specific_data.check_name == "state_hash_reproducible"
     ]
