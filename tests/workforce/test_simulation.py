@@ -233,3 +233,22 @@ def test_year_whose_prior_year_is_missing_fails_naming_it(tmp_path, monkeypatch)
     message = failure.step_failure_data.error.message
     assert "year 2026" in message and "run year 2025 first" in message
     assert sim.instance.get_materialized_partitions(SNAPSHOT) == set()
+
+
+def test_dbt_failure_names_year_and_stage(tmp_path, monkeypatch):
+    sim = Sim(tmp_path / "dbt_fail", monkeypatch, census={"sample_size": 100})
+    assert sim.simulate(2025, 2025).success
+    # a duplicated employee in 2025's end state breaks a dbt test of 2026's foundation
+    with sim.warehouse.connect() as con:
+        con.execute(
+            "insert into workforce.fct_workforce_snapshot select * from "
+            "workforce.fct_workforce_snapshot where simulation_year = 2025 "
+            "and employment_status = 'active' limit 1"
+        )
+    result = sim.run("workforce_simulation", (2026, 2027))
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    message = failure.step_failure_data.error.message
+    assert "year 2026, stage foundation" in message
+    assert "workforce_unique_in_year_int_employee_compensation_by_year" in message
+    assert sim.instance.get_materialized_partitions(SNAPSHOT) == {"2025"}
