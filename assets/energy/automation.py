@@ -7,18 +7,17 @@ of the staging and canonical assets; the marts follow by declarative automation.
 
 import dagster as dg
 
-from assets.energy.assets import CANONICAL_KEY, CONFIG, daily_partitions, staging_key
+from assets.energy.assets import CANONICAL_KEY, CONFIG, staging_key
 from assets.energy.config import SOURCES
 
 daily_prices_job = dg.define_asset_job(
     "energy_daily_prices",
     selection=dg.AssetSelection.assets(*[staging_key(s) for s in SOURCES], CANONICAL_KEY),
-    partitions_def=daily_partitions,
     description="Staging (three sources) and canonical prices for a day or a range of days, as one run.",
 )
 
 marts_job = dg.define_asset_job(
-    "energy_marts",
+    "energy_marts_refresh",
     selection=dg.AssetSelection.groups("energy") - dg.AssetSelection.assets(
         *[staging_key(s) for s in SOURCES], CANONICAL_KEY
     ),

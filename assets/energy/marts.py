@@ -25,7 +25,7 @@ class EnergyTranslator(HeadwaterTranslator):
     dagster_dbt_translator=EnergyTranslator(),
     project=dbt_project,
     pool="warehouse",
-    name="energy_marts",
+    name="energy_dbt_marts",
 )
 def energy_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBWarehouse):
     yield from dbt_build(context, dbt, warehouse)
