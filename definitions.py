@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from assets.energy.definitions import defs as energy_defs
-from assets.workforce.definitions import defs as workforce_defs
-from resources.definitions import defs as shared_defs
+from assets.energy import definitions as energy
+from assets.workforce import definitions as workforce
+from resources import definitions as shared
 
-defs = dg.Definitions.merge(shared_defs, energy_defs, workforce_defs)
+defs = dg.Definitions.merge(shared.defs, energy.defs, workforce.defs)

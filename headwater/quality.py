@@ -42,5 +42,8 @@ def quarantine_table(rejections: list[Rejection], **columns: pa.Array | list) ->
         schema=QUARANTINE_SCHEMA,
     )
     for name, values in columns.items():
+        if isinstance(values, list) and not values:
+            # An empty list has no type: the table would be created with a NULL column.
+            raise TypeError(f"quarantine column {name!r}: pass a typed pyarrow array")
         table = table.append_column(name, pa.array(values) if isinstance(values, list) else values)
     return table

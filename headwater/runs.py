@@ -20,6 +20,7 @@ def run_job(
     partition_range: tuple[str, str] | None,
     instance: dg.DagsterInstance,
     tags: dict[str, str] | None = None,
+    log_level: str = "INFO",
 ) -> dg.ExecuteInProcessResult:
     """Execute a job in this process, recorded in `instance`; a partition range runs as one run."""
     job = defs.resolve_job_def(job_name)
@@ -27,7 +28,11 @@ def run_job(
     if partition_range is not None:
         first, last = partition_range
         run_tags |= {RANGE_START_TAG: first, RANGE_END_TAG: last}
-    return job.execute_in_process(instance=instance, tags=run_tags, raise_on_error=False)
+    # The console shows INFO and up; every event (DEBUG included) is still in the instance.
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    return job.execute_in_process(
+        run_config=run_config, instance=instance, tags=run_tags, raise_on_error=False
+    )
 
 
 def check_outcomes(result: dg.ExecuteInProcessResult) -> dict[str, int]:

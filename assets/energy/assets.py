@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
 
 from assets.energy.config import SOURCES, EnergyConfig, load_energy_config
 from assets.energy.reconcile import CANONICAL_COLUMNS, day_over_day_jumps, reconcile
@@ -108,7 +109,7 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
         )
         quarantine = quarantine_table(
             [r for r, _ in rejected],
-            price_date=[day for _, day in rejected],
+            price_date=pa.array([day for _, day in rejected], type=pa.date32()),
         )
         loaded = warehouse.replace_rows(table, rows, "price_date", start, end)
         warehouse.replace_rows(f"quarantine.{source}_prices", quarantine, "price_date", start, end)

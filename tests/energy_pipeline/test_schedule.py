@@ -4,9 +4,10 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from assets.energy.automation import daily_schedule
+from definitions import defs
 
 NEW_YORK = ZoneInfo("America/New_York")
+daily_schedule = defs.resolve_schedule_def("energy_daily_0600")
 
 
 def test_schedule_is_06_00_new_york():

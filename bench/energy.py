@@ -1,0 +1,140 @@
+"""Energy full refresh benchmark: every day since the start date, three commodities, three
+sources, as one Dagster run; beside a floor measured in the same process and run.
+
+Rows written = staging + quarantine + canonical rows. Scenarios:
+- floor: a plain DuckDB script writes those same rows (Arrow tables -> a new file), the
+  least any pipeline must pay to land them;
+- pipeline code, no Dagster: the same fetch, record rules, reconciliation and
+  idempotent writes, called as plain functions (what the data work costs);
+- Dagster, in-memory instance: the real job as one run, event log in memory;
+- Dagster, SQLite instance: the real job as one run on the embedded default instance.
+The difference between the last three is Dagster's per-partition bookkeeping: one
+planned and one materialization event per asset and day.
+"""
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+TABLES = [
+    "staging.eia_prices", "staging.fred_prices", "staging.yahoo_prices",
+    "quarantine.eia_prices", "quarantine.fred_prices", "quarantine.yahoo_prices",
+    "canonical.commodity_prices",
+]
+
+
+def _row_count(path: str) -> int:
+    with duckdb.connect(path, read_only=True) as con:
+        return sum(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES)
+
+
+def floor(source_db: str, work: Path) -> float:
+    with duckdb.connect(source_db, read_only=True) as con:
+        tables = {t: con.sql(f"SELECT * FROM {t}").to_arrow_table() for t in TABLES}
+    started = time.perf_counter()
+    with duckdb.connect(str(work / "floor.duckdb")) as con:
+        for name, arrow in tables.items():
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {name.split('.')[0]}")
+            con.register("incoming", arrow)
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM incoming")
+            con.unregister("incoming")
+    return time.perf_counter() - started
+
+
+def plain_functions(first: str, last: str, db: str) -> float:
+    from datetime import date, timedelta
+
+    from assets.energy.assets import CONFIG
+    from assets.energy.config import SOURCES
+    from assets.energy.definitions import energy_source_resources
+    from assets.energy.reconcile import reconcile
+    from assets.energy.rules import apply_record_rules
+    from headwater.quality import quarantine_table
+    from resources.warehouse import DuckDBWarehouse
+
+    start, end = date.fromisoformat(first), date.fromisoformat(last) + timedelta(days=1)
+    wh, clients = DuckDBWarehouse(path=db), energy_source_resources()
+    started = time.perf_counter()
+    frames = []
+    for source in SOURCES:
+        observations = []
+        for spec in CONFIG.commodities.values():
+            route = spec.eia.route if source == "eia" else None
+            observations += clients[source].fetch(spec.series_id(source), start, end, route=route)
+        rows, rejected = apply_record_rules(observations, CONFIG.series_map(source), CONFIG.commodities, (start, end))
+        wh.replace_rows(f"staging.{source}_prices", rows, "price_date", start, end)
+        q = quarantine_table([r for r, _ in rejected], price_date=pa.array([d for _, d in rejected], type=pa.date32()))
+        wh.replace_rows(f"quarantine.{source}_prices", q, "price_date", start, end)
+        frames.append(rows.assign(source=source)[["source", "commodity", "price_date", "value"]])
+    canonical = reconcile(pd.concat(frames), CONFIG.authority_order)
+    wh.replace_rows("canonical.commodity_prices", canonical, "price_date", start, end)
+    return time.perf_counter() - started
+
+
+def dagster_run(first: str, last: str, db: str, instance_kind: str, work: Path) -> float:
+    import dagster as dg
+
+    from headwater.runs import load_defs, run_job
+
+    if instance_kind == "memory":
+        instance = dg.DagsterInstance.ephemeral()
+    else:
+        home = work / "dagster_home"
+        home.mkdir()
+        (home / "dagster.yaml").write_text(Path("dagster.yaml").read_text())
+        instance = dg.DagsterInstance.from_config(str(home))
+    defs = load_defs()
+    os.environ["HEADWATER_WAREHOUSE"] = db
+    started = time.perf_counter()
+    result = run_job(defs, "energy_daily_prices", (first, last), instance, log_level="WARNING")
+    elapsed = time.perf_counter() - started
+    if not result.success:
+        raise SystemExit("energy full refresh failed")
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--first", help="first day (default: the configured start date)")
+    parser.add_argument("--last", help="last day (default: the latest partition)")
+    parser.add_argument("--skip-sqlite", action="store_true", help="skip the slowest scenario")
+    args = parser.parse_args(argv)
+
+    work = Path(tempfile.mkdtemp(prefix="headwater-bench-"))
+    os.environ["HEADWATER_WAREHOUSE"] = str(work / "unused.duckdb")
+    os.environ.setdefault("HEADWATER_SAMPLE_DIR", str(work / "sample"))
+    from assets.energy.assets import daily_partitions
+
+    first = args.first or daily_partitions.get_first_partition_key()
+    last = args.last or daily_partitions.get_last_partition_key()
+    days = len(pd.date_range(first, last))
+    print(f"energy full refresh: {first} .. {last} ({days:,} daily partitions x 4 assets), "
+          "three commodities x three sources", flush=True)
+
+    # Warm the sample files (generated once a day) so no scenario pays for them.
+    plain_functions(first, last, str(work / "warm.duckdb"))
+
+    results = []
+    seconds = plain_functions(first, last, str(work / "plain.duckdb"))
+    rows = _row_count(str(work / "plain.duckdb"))
+    results.append(("pipeline code, no Dagster", seconds))
+    results.append(("Dagster run, in-memory instance", dagster_run(first, last, str(work / "mem.duckdb"), "memory", work)))
+    if not args.skip_sqlite:
+        results.append(("Dagster run, SQLite instance", dagster_run(first, last, str(work / "sqlite.duckdb"), "sqlite", work)))
+    floor_s = floor(str(work / "plain.duckdb"), work)
+
+    print(f"\n{'scenario':<36} {'wall s':>8} {'rows':>8} {'rows/s':>10} {'x floor':>8}")
+    print(f"{'floor: plain DuckDB script':<36} {floor_s:>8.2f} {rows:>8,} {rows / floor_s:>10,.0f} {1:>8.1f}")
+    for name, s in results:
+        print(f"{name:<36} {s:>8.2f} {rows:>8,} {rows / s:>10,.0f} {s / floor_s:>8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
