@@ -23,8 +23,12 @@ import pandas as pd
 import pyarrow as pa
 
 TABLES = [
-    "staging.eia_prices", "staging.fred_prices", "staging.yahoo_prices",
-    "quarantine.eia_prices", "quarantine.fred_prices", "quarantine.yahoo_prices",
+    "staging.eia_prices",
+    "staging.fred_prices",
+    "staging.yahoo_prices",
+    "quarantine.eia_prices",
+    "quarantine.fred_prices",
+    "quarantine.yahoo_prices",
     "canonical.commodity_prices",
 ]
 
@@ -67,9 +71,14 @@ def plain_functions(first: str, last: str, db: str) -> float:
         for spec in CONFIG.commodities.values():
             route = spec.eia.route if source == "eia" else None
             observations += clients[source].fetch(spec.series_id(source), start, end, route=route)
-        rows, rejected = apply_record_rules(observations, CONFIG.series_map(source), CONFIG.commodities, (start, end))
+        rows, rejected = apply_record_rules(
+            observations, CONFIG.series_map(source), CONFIG.commodities, (start, end)
+        )
         wh.replace_rows(f"staging.{source}_prices", rows, "price_date", start, end)
-        q = quarantine_table([r for r, _ in rejected], price_date=pa.array([d for _, d in rejected], type=pa.date32()))
+        q = quarantine_table(
+            [r for r, _ in rejected],
+            price_date=pa.array([d for _, d in rejected], type=pa.date32()),
+        )
         wh.replace_rows(f"quarantine.{source}_prices", q, "price_date", start, end)
         frames.append(rows.assign(source=source)[["source", "commodity", "price_date", "value"]])
     canonical = reconcile(pd.concat(frames), CONFIG.authority_order)
@@ -114,8 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     first = args.first or daily_partitions.get_first_partition_key()
     last = args.last or daily_partitions.get_last_partition_key()
     days = len(pd.date_range(first, last))
-    print(f"energy full refresh: {first} .. {last} ({days:,} daily partitions x 4 assets), "
-          "three commodities x three sources", flush=True)
+    print(
+        f"energy full refresh: {first} .. {last} ({days:,} daily partitions x 4 assets), "
+        "three commodities x three sources",
+        flush=True,
+    )
 
     # Warm the sample files (generated once a day) so no scenario pays for them.
     plain_functions(first, last, str(work / "warm.duckdb"))
@@ -124,13 +136,25 @@ def main(argv: list[str] | None = None) -> int:
     seconds = plain_functions(first, last, str(work / "plain.duckdb"))
     rows = _row_count(str(work / "plain.duckdb"))
     results.append(("pipeline code, no Dagster", seconds))
-    results.append(("Dagster run, in-memory instance", dagster_run(first, last, str(work / "mem.duckdb"), "memory", work)))
+    results.append(
+        (
+            "Dagster run, in-memory instance",
+            dagster_run(first, last, str(work / "mem.duckdb"), "memory", work),
+        )
+    )
     if not args.skip_sqlite:
-        results.append(("Dagster run, SQLite instance", dagster_run(first, last, str(work / "sqlite.duckdb"), "sqlite", work)))
+        results.append(
+            (
+                "Dagster run, SQLite instance",
+                dagster_run(first, last, str(work / "sqlite.duckdb"), "sqlite", work),
+            )
+        )
     floor_s = floor(str(work / "plain.duckdb"), work)
 
     print(f"\n{'scenario':<36} {'wall s':>8} {'rows':>8} {'rows/s':>10} {'x floor':>8}")
-    print(f"{'floor: plain DuckDB script':<36} {floor_s:>8.2f} {rows:>8,} {rows / floor_s:>10,.0f} {1:>8.1f}")
+    print(
+        f"{'floor: plain DuckDB script':<36} {floor_s:>8.2f} {rows:>8,} {rows / floor_s:>10,.0f} {1:>8.1f}"
+    )
     for name, s in results:
         print(f"{name:<36} {s:>8.2f} {rows:>8,} {rows / s:>10,.0f} {s / floor_s:>8.1f}")
     return 0

@@ -30,7 +30,10 @@ def row_counts(warehouse_path) -> list[tuple[str, int]]:
             "WHERE table_schema NOT IN ('information_schema', 'pg_catalog') ORDER BY 1, 2"
         ).fetchall()
         return [
-            (f"{schema}.{name}", con.execute(f'SELECT count(*) FROM "{schema}"."{name}"').fetchone()[0])
+            (
+                f"{schema}.{name}",
+                con.execute(f'SELECT count(*) FROM "{schema}"."{name}"').fetchone()[0],
+            )
             for schema, name in tables
         ]
 
@@ -46,9 +49,13 @@ def run(args) -> int:
         shown = f" [{partition_range[0]} .. {partition_range[1]}]" if partition_range else ""
         print(f"-> {job_name}{shown}", flush=True)
         started = time.monotonic()
-        result = run_job(defs, job_name, partition_range, instance, tags={"headwater/trigger": "demo"})
+        result = run_job(
+            defs, job_name, partition_range, instance, tags={"headwater/trigger": "demo"}
+        )
         outcome = "ok" if result.success else "FAILED"
-        print(f"   {outcome} in {time.monotonic() - started:.1f} s (run {result.run_id})", flush=True)
+        print(
+            f"   {outcome} in {time.monotonic() - started:.1f} s (run {result.run_id})", flush=True
+        )
         if not result.success:
             failed_runs.append(job_name)
         assets |= materialized_assets(result)
@@ -57,7 +64,9 @@ def run(args) -> int:
 
     print("\nHeadwater demo summary")
     print(f"  assets materialized: {len(assets)}")
-    print(f"  checks: {checks['passed']} passed, {checks['warned']} warned, {checks['failed']} failed")
+    print(
+        f"  checks: {checks['passed']} passed, {checks['warned']} warned, {checks['failed']} failed"
+    )
     print("  rows per table:")
     for table, n in row_counts(settings.warehouse_path()):
         print(f"    {table:<48} {n:>10,}")

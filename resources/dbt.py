@@ -11,14 +11,21 @@ from pathlib import Path
 from typing import Any
 
 from dagster import AssetKey
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+)
 
 from headwater import settings
 from resources.warehouse import warehouse_lock
 
 settings.export_warehouse_env()
 
-dbt_project = DbtProject(project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR)
+dbt_project = DbtProject(
+    project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR
+)
 
 
 class HeadwaterTranslator(DagsterDbtTranslator):

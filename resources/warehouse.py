@@ -137,13 +137,17 @@ class DuckDBWarehouse(ConfigurableResource):
     def _replace(self, table: str, data: Any, predicate: str, params: list[Any]) -> int:
         qualified = _table(table)
         schema = qualified.split(".")[0]
-        arrow = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+        arrow = (
+            data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+        )
         with self.connect() as con:
             con.register("_incoming", arrow)
             try:
                 con.execute("BEGIN TRANSACTION")
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-                con.execute(f"CREATE TABLE IF NOT EXISTS {qualified} AS SELECT * FROM _incoming LIMIT 0")
+                con.execute(
+                    f"CREATE TABLE IF NOT EXISTS {qualified} AS SELECT * FROM _incoming LIMIT 0"
+                )
                 con.execute(f"DELETE FROM {qualified} WHERE {predicate}", params)
                 con.execute(f"INSERT INTO {qualified} BY NAME SELECT * FROM _incoming")
                 con.execute("COMMIT")

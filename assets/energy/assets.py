@@ -31,6 +31,15 @@ daily_partitions = dg.DailyPartitionsDefinition(
     start_date=CONFIG.start_date.isoformat(), timezone=CONFIG.schedule_timezone
 )
 CANONICAL_KEY = dg.AssetKey(["canonical", "commodity_prices"])
+# Shared by the staging and canonical assets: a day per partition, any range as one run,
+# one warehouse writer at a time.
+DAILY_ASSET = dict(
+    group_name=GROUP,
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool="warehouse",
+    kinds={"python", "duckdb"},
+)
 
 
 def staging_key(source: str) -> dg.AssetKey:
@@ -75,11 +84,7 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=key,
-        group_name=GROUP,
-        partitions_def=daily_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        pool="warehouse",
-        kinds={"python", "duckdb"},
+        **DAILY_ASSET,
         required_resource_keys={"warehouse", source},
         description=f"Daily prices from {source.upper()}, after record rules (rejects in quarantine.{source}_prices).",
         check_specs=[
@@ -125,7 +130,9 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
         in_window = stored[stored["price_date"] >= start]
         yield from _gate_results(key, in_window, stored, start, end)
 
-        by_rule = pd.Series([r.rule_id for r, _ in rejected], dtype="object").value_counts().to_dict()
+        by_rule = (
+            pd.Series([r.rule_id for r, _ in rejected], dtype="object").value_counts().to_dict()
+        )
         yield dg.MaterializeResult(
             metadata={
                 "window": f"[{start}, {end})",
@@ -143,7 +150,9 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
 def _gate_results(key, in_window: pd.DataFrame, stored: pd.DataFrame, start: date, end: date):
     dupes = duplicate_keys(in_window) if len(in_window) else pd.DataFrame()
     yield dg.AssetCheckResult(
-        asset_key=key, check_name="no_duplicate_keys", passed=dupes.empty,
+        asset_key=key,
+        check_name="no_duplicate_keys",
+        passed=dupes.empty,
         metadata={"duplicate_keys": len(dupes), "sample": _rows_md(dupes)},
     )
 
@@ -151,14 +160,21 @@ def _gate_results(key, in_window: pd.DataFrame, stored: pd.DataFrame, start: dat
     # ever loaded: earlier history not fetched yet is not missing data.
     first_loaded = min(start, min(stored["price_date"])) if len(stored) else start
     comp = completeness(
-        stored, list(CONFIG.commodities), end, CONFIG.completeness_window_days,
+        stored,
+        list(CONFIG.commodities),
+        end,
+        CONFIG.completeness_window_days,
         max(CONFIG.start_date, first_loaded),
     )
     # A share over fewer than five business days says more about holidays than gaps.
-    low = comp[(comp["share"] < CONFIG.completeness_threshold) & (comp["days_expected"] >= MIN_DAYS_JUDGED)]
+    low = comp[
+        (comp["share"] < CONFIG.completeness_threshold) & (comp["days_expected"] >= MIN_DAYS_JUDGED)
+    ]
     first, last = comp.attrs.get("window", (None, None))
     yield dg.AssetCheckResult(
-        asset_key=key, check_name="completeness_above_threshold", passed=low.empty,
+        asset_key=key,
+        check_name="completeness_above_threshold",
+        passed=low.empty,
         metadata={
             "threshold": CONFIG.completeness_threshold,
             "business_days": f"{first} .. {last}" if first else "none yet (nothing to judge)",
@@ -169,7 +185,9 @@ def _gate_results(key, in_window: pd.DataFrame, stored: pd.DataFrame, start: dat
 
     bad = out_of_range(in_window, CONFIG.commodities) if len(in_window) else pd.DataFrame()
     yield dg.AssetCheckResult(
-        asset_key=key, check_name="values_in_range", passed=bad.empty,
+        asset_key=key,
+        check_name="values_in_range",
+        passed=bad.empty,
         metadata={"rows_out_of_range": len(bad), "sample": _rows_md(bad)},
     )
 
@@ -188,16 +206,13 @@ WARN_CHECKS = {
 
 @dg.asset(
     key=CANONICAL_KEY,
-    group_name=GROUP,
-    partitions_def=daily_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool="warehouse",
-    kinds={"python", "duckdb"},
+    **DAILY_ASSET,
     deps=[staging_key(s) for s in SOURCES],
     description="One price per commodity and day, chosen by the configured source authority order, "
     "with lineage (winning source, number of sources, largest disagreement).",
     check_specs=[
-        dg.AssetCheckSpec(name, asset=CANONICAL_KEY, description=doc) for name, doc in WARN_CHECKS.items()
+        dg.AssetCheckSpec(name, asset=CANONICAL_KEY, description=doc)
+        for name, doc in WARN_CHECKS.items()
     ],
 )
 def commodity_prices(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
@@ -206,28 +221,57 @@ def commodity_prices(context: dg.AssetExecutionContext, warehouse: DuckDBWarehou
     for source in SOURCES:
         staged = _read_window(warehouse, f"staging.{source}_prices", start, end)
         if len(staged):
-            frames.append(staged.assign(source=source)[["source", "commodity", "price_date", "value"]])
-    staged = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["source", "commodity", "price_date", "value"]
+            frames.append(
+                staged.assign(source=source)[["source", "commodity", "price_date", "value"]]
+            )
+    staged = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=["source", "commodity", "price_date", "value"])
     )
     canonical = reconcile(staged, CONFIG.authority_order)
-    loaded = warehouse.replace_rows("canonical.commodity_prices", canonical, "price_date", start, end)
+    loaded = warehouse.replace_rows(
+        "canonical.commodity_prices", canonical, "price_date", start, end
+    )
 
     # Jumps need the last prices before the window for context.
-    before = _read_window(warehouse, "canonical.commodity_prices", start - timedelta(days=10), start)
-    context_rows = pd.concat([before[CANONICAL_COLUMNS], canonical], ignore_index=True) if len(before) else canonical
+    before = _read_window(
+        warehouse, "canonical.commodity_prices", start - timedelta(days=10), start
+    )
+    context_rows = (
+        pd.concat([before[CANONICAL_COLUMNS], canonical], ignore_index=True)
+        if len(before)
+        else canonical
+    )
     jumps = day_over_day_jumps(context_rows, CONFIG.jump_threshold)
-    jumps = jumps[jumps["price_date"] >= start][["commodity", "price_date", "previous_price", "price", "change_pct"]]
+    jumps = jumps[jumps["price_date"] >= start][
+        ["commodity", "price_date", "previous_price", "price", "change_pct"]
+    ]
     disagree = canonical[canonical["max_disagreement_pct"] > CONFIG.disagreement_threshold]
     negative = canonical[canonical["price"] < 0]
     for name, failing, shown in (
         ("no_large_day_over_day_jumps", jumps, jumps),
-        ("sources_agree_within_threshold", disagree,
-         disagree[["commodity", "price_date", "source", "eia_value", "fred_value", "yahoo_value", "max_disagreement_pct"]]),
+        (
+            "sources_agree_within_threshold",
+            disagree,
+            disagree[
+                [
+                    "commodity",
+                    "price_date",
+                    "source",
+                    "eia_value",
+                    "fred_value",
+                    "yahoo_value",
+                    "max_disagreement_pct",
+                ]
+            ],
+        ),
         ("no_negative_prices", negative, negative[["commodity", "price_date", "price", "source"]]),
     ):
         yield dg.AssetCheckResult(
-            check_name=name, passed=failing.empty, severity=dg.AssetCheckSeverity.WARN,
+            check_name=name,
+            passed=failing.empty,
+            severity=dg.AssetCheckSeverity.WARN,
             metadata={"failing_rows": len(failing), "sample": _rows_md(shown)},
         )
 
@@ -235,7 +279,9 @@ def commodity_prices(context: dg.AssetExecutionContext, warehouse: DuckDBWarehou
         metadata={
             "window": f"[{start}, {end})",
             "rows_loaded": loaded,
-            "by_winning_source": dg.MetadataValue.json(canonical["source"].value_counts().to_dict()),
+            "by_winning_source": dg.MetadataValue.json(
+                canonical["source"].value_counts().to_dict()
+            ),
             "dagster/row_count": loaded,
         }
     )

@@ -18,9 +18,8 @@ daily_prices_job = dg.define_asset_job(
 
 marts_job = dg.define_asset_job(
     "energy_marts_refresh",
-    selection=dg.AssetSelection.groups("energy") - dg.AssetSelection.assets(
-        *[staging_key(s) for s in SOURCES], CANONICAL_KEY
-    ),
+    selection=dg.AssetSelection.groups("energy")
+    - dg.AssetSelection.assets(*[staging_key(s) for s in SOURCES], CANONICAL_KEY),
     description="Rebuild the energy marts (dbt) from canonical prices.",
 )
 

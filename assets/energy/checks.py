@@ -10,7 +10,9 @@ from assets.energy.rules import business_days_between, last_business_day_before
 from resources.warehouse import DuckDBWarehouse
 
 
-def stale_commodities(latest: dict[str, date | None], today: date, max_business_days: int) -> pd.DataFrame:
+def stale_commodities(
+    latest: dict[str, date | None], today: date, max_business_days: int
+) -> pd.DataFrame:
     """W-04: commodities whose newest price is more than `max_business_days` business days
     behind the last business day before `today` (weekends are not counted, so Monday
     morning with Friday's price is fresh)."""
@@ -39,7 +41,9 @@ def prices_are_fresh(warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
     found = warehouse.query(
         "SELECT commodity, max(price_date) AS latest FROM canonical.commodity_prices GROUP BY commodity"
     ).to_pylist()
-    latest = {name: None for name in CONFIG.commodities} | {r["commodity"]: r["latest"] for r in found}
+    latest = {name: None for name in CONFIG.commodities} | {
+        r["commodity"]: r["latest"] for r in found
+    }
     stale = stale_commodities(latest, date.today(), CONFIG.freshness_business_days)
     return dg.AssetCheckResult(
         passed=stale.empty,

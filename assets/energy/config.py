@@ -32,7 +32,9 @@ class Commodity(_Strict):
     @model_validator(mode="after")
     def _range(self) -> "Commodity":
         if self.min_price >= self.max_price:
-            raise ValueError(f"min_price ({self.min_price}) must be below max_price ({self.max_price})")
+            raise ValueError(
+                f"min_price ({self.min_price}) must be below max_price ({self.max_price})"
+            )
         return self
 
     def series_id(self, source: Source) -> str:
@@ -43,15 +45,24 @@ DEFAULT_COMMODITIES = {
     # WTI really settled at -37.63 on 2020-04-20: negative prices are in range for crude.
     "WTI": Commodity(
         eia=EIASeries(series="RWTC", route="petroleum/pri/spt"),
-        fred="DCOILWTICO", yahoo="CL=F", min_price=-50.0, max_price=200.0,
+        fred="DCOILWTICO",
+        yahoo="CL=F",
+        min_price=-50.0,
+        max_price=200.0,
     ),
     "BRENT": Commodity(
         eia=EIASeries(series="RBRTE", route="petroleum/pri/spt"),
-        fred="DCOILBRENTEU", yahoo="BZ=F", min_price=0.0, max_price=200.0,
+        fred="DCOILBRENTEU",
+        yahoo="BZ=F",
+        min_price=0.0,
+        max_price=200.0,
     ),
     "NATGAS": Commodity(
         eia=EIASeries(series="RNGWHHD", route="natural-gas/pri/fut"),
-        fred="DHHNGSP", yahoo="NG=F", min_price=0.0, max_price=50.0,
+        fred="DHHNGSP",
+        yahoo="NG=F",
+        min_price=0.0,
+        max_price=50.0,
     ),
 }
 

@@ -15,7 +15,9 @@ from resources.warehouse import DuckDBWarehouse
 
 
 class EnergyTranslator(HeadwaterTranslator):
-    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
+    def get_automation_condition(
+        self, dbt_resource_props: Mapping[str, Any]
+    ) -> dg.AutomationCondition | None:
         return dg.AutomationCondition.eager()
 
 
@@ -27,5 +29,7 @@ class EnergyTranslator(HeadwaterTranslator):
     pool="warehouse",
     name="energy_dbt_marts",
 )
-def energy_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBWarehouse):
+def energy_marts(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBWarehouse
+):
     yield from dbt_build(context, dbt, warehouse)

@@ -6,8 +6,15 @@ import numpy as np
 import pandas as pd
 
 CANONICAL_COLUMNS = [
-    "price_date", "commodity", "price", "source", "n_sources", "max_disagreement_pct",
-    "eia_value", "fred_value", "yahoo_value",
+    "price_date",
+    "commodity",
+    "price",
+    "source",
+    "n_sources",
+    "max_disagreement_pct",
+    "eia_value",
+    "fred_value",
+    "yahoo_value",
 ]
 
 

@@ -68,7 +68,8 @@ def apply_record_rules(
         spec = commodities[commodity]
         if not spec.min_price <= value <= spec.max_price:
             reject(
-                obs, "E-R05",
+                obs,
+                "E-R05",
                 f"value {value} on {day} outside {commodity}'s range [{spec.min_price}, {spec.max_price}]",
                 day,
             )
@@ -82,9 +83,19 @@ def apply_record_rules(
                 continue
             # Keep the later vintage; without vintages, the later record in the response.
             if (obs.vintage or "") >= (prev.vintage or ""):
-                reject(prev, "E-R07", f"value {prev_value} for {day} superseded by {value} at {obs.origin}", day)
+                reject(
+                    prev,
+                    "E-R07",
+                    f"value {prev_value} for {day} superseded by {value} at {obs.origin}",
+                    day,
+                )
             else:
-                reject(obs, "E-R07", f"value {value} for {day} superseded by {prev_value} at {prev.origin}", day)
+                reject(
+                    obs,
+                    "E-R07",
+                    f"value {value} for {day} superseded by {prev_value} at {prev.origin}",
+                    day,
+                )
                 continue
         kept[key] = (obs, value)
 
@@ -137,18 +148,26 @@ def business_days(start: date, end: date) -> list[date]:
 
 
 def completeness(
-    rows: pd.DataFrame, commodities: Sequence[str], window_end: date, window_days: int, earliest: date
+    rows: pd.DataFrame,
+    commodities: Sequence[str],
+    window_end: date,
+    window_days: int,
+    earliest: date,
 ) -> pd.DataFrame:
     """G-02: per commodity, the share of business days with a value over the trailing window
     (`window_days` business days ending the day before `window_end`, none before `earliest`).
     Exchange holidays count as expected days, so the threshold leaves room for them (about
     nine a year). An empty result means the window holds no business day to judge."""
-    days = [d.date() for d in pd.bdate_range(end=window_end - timedelta(days=1), periods=window_days)]
+    days = [
+        d.date() for d in pd.bdate_range(end=window_end - timedelta(days=1), periods=window_days)
+    ]
     days = [d for d in days if d >= earliest]
     if not days:
         return pd.DataFrame(columns=["commodity", "days_expected", "days_present", "share"])
     dated = rows[rows["price_date"].isin(days)] if len(rows) else rows
-    present = dated.groupby("commodity")["price_date"].nunique() if len(dated) else pd.Series(dtype=int)
+    present = (
+        dated.groupby("commodity")["price_date"].nunique() if len(dated) else pd.Series(dtype=int)
+    )
     out = pd.DataFrame(
         {
             "commodity": list(commodities),
@@ -170,4 +189,8 @@ def last_business_day_before(today: date) -> date:
 
 def business_days_between(earlier: date, later: date) -> int:
     """Business days after `earlier` up to and including `later` (0 when later <= earlier)."""
-    return int(np.busday_count(earlier + timedelta(days=1), later + timedelta(days=1))) if later > earlier else 0
+    return (
+        int(np.busday_count(earlier + timedelta(days=1), later + timedelta(days=1)))
+        if later > earlier
+        else 0
+    )

@@ -6,19 +6,22 @@ import dagster as dg
 import pytest
 
 from assets.energy import wire_formats as wf
-
 from assets.energy.assets import commodity_prices, staging_assets
 from assets.energy.checks import prices_are_fresh
 from assets.energy.definitions import energy_source_resources
 from headwater.runs import RANGE_END_TAG, RANGE_START_TAG
 from resources.energy_sources import EIAResource, FREDResource, YahooFinanceResource
 from resources.warehouse import DuckDBWarehouse
-from tests.fakes.energy_api import Fault, FakeEnergyAPI
+from tests.fakes.energy_api import FakeEnergyAPI, Fault
 
 PYTHON_ASSETS = [*staging_assets, commodity_prices]
 TABLES = [
-    "staging.eia_prices", "staging.fred_prices", "staging.yahoo_prices",
-    "quarantine.eia_prices", "quarantine.fred_prices", "quarantine.yahoo_prices",
+    "staging.eia_prices",
+    "staging.fred_prices",
+    "staging.yahoo_prices",
+    "quarantine.eia_prices",
+    "quarantine.fred_prices",
+    "quarantine.yahoo_prices",
     "canonical.commodity_prices",
 ]
 
@@ -59,10 +62,20 @@ def test_rows_in_equal_rows_loaded_plus_quarantined(april_2020):
     warehouse, result = april_2020
     for source in ("eia", "fred", "yahoo"):
         meta = result.asset_materializations_for_node(f"staging__{source}_prices")[0].metadata
-        rows_in, loaded, quarantined = (meta[k].value for k in ("rows_in", "rows_loaded", "rows_quarantined"))
+        rows_in, loaded, quarantined = (
+            meta[k].value for k in ("rows_in", "rows_loaded", "rows_quarantined")
+        )
         assert rows_in == loaded + quarantined > 0
-        stored = warehouse.query(f"SELECT count(*) AS n FROM staging.{source}_prices").column("n")[0].as_py()
-        held = warehouse.query(f"SELECT count(*) AS n FROM quarantine.{source}_prices").column("n")[0].as_py()
+        stored = (
+            warehouse.query(f"SELECT count(*) AS n FROM staging.{source}_prices")
+            .column("n")[0]
+            .as_py()
+        )
+        held = (
+            warehouse.query(f"SELECT count(*) AS n FROM quarantine.{source}_prices")
+            .column("n")[0]
+            .as_py()
+        )
         assert (stored, held) == (loaded, quarantined)
 
 
@@ -91,8 +104,11 @@ def test_wti_negative_settle_is_kept_and_warned(april_2020):
 
 def test_quality_gates_pass_on_sample_data(april_2020):
     _, result = april_2020
-    gates = [e for e in result.get_asset_check_evaluations()
-             if e.check_name in ("no_duplicate_keys", "completeness_above_threshold", "values_in_range")]
+    gates = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.check_name in ("no_duplicate_keys", "completeness_above_threshold", "values_in_range")
+    ]
     assert len(gates) == 9 and all(e.passed for e in gates)
 
 
@@ -111,7 +127,9 @@ def test_same_range_twice_leaves_the_same_tables(april_2020, tmp_path):
 def live_resources(api):
     return {
         "eia": EIAResource(mode="live", api_key=api.eia_key, base_url=api.eia_url, backoff_s=0.01),
-        "fred": FREDResource(mode="live", api_key=api.fred_key, base_url=api.fred_url, backoff_s=0.01),
+        "fred": FREDResource(
+            mode="live", api_key=api.fred_key, base_url=api.fred_url, backoff_s=0.01
+        ),
         "yahoo": YahooFinanceResource(mode="live", base_url=api.yahoo_url, backoff_s=0.01),
     }
 
@@ -128,14 +146,21 @@ def test_live_mode_against_local_apis_matches_sample_mode(april_2020, tmp_path):
             tags={RANGE_START_TAG: "2020-04-13", RANGE_END_TAG: "2020-04-24"},
         )
     assert result.success
-    assert snapshot(warehouse)["canonical.commodity_prices"] == snapshot(april_2020[0])["canonical.commodity_prices"]
+    assert (
+        snapshot(warehouse)["canonical.commodity_prices"]
+        == snapshot(april_2020[0])["canonical.commodity_prices"]
+    )
 
 
 def test_failed_quality_gate_blocks_canonical(tmp_path):
     """FRED answers with no observations: its completeness gate fails (ERROR, blocking) and
     canonical prices are not built from incomplete inputs."""
     warehouse = DuckDBWarehouse(path=str(tmp_path / "gate.duckdb"))
-    empty = wf.dumps(wf.fred_observations([], observation_start="2020-04-13", observation_end="2020-04-24", count=0))
+    empty = wf.dumps(
+        wf.fred_observations(
+            [], observation_start="2020-04-13", observation_end="2020-04-24", count=0
+        )
+    )
     with FakeEnergyAPI(through=date(2020, 5, 1)) as api:
         api.script("/fred/", *[Fault.raw(200, empty)] * 3)
         result = dg.materialize(

@@ -14,8 +14,15 @@ def staged(rows):
 
 
 def test_authority_order_picks_the_winner_and_keeps_lineage():
-    df = staged([("fred", "WTI", D1, 61.0), ("eia", "WTI", D1, 61.2), ("yahoo", "WTI", D1, 62.5),
-                 ("yahoo", "WTI", D2, 63.0), ("fred", "BRENT", D2, 66.0)])
+    df = staged(
+        [
+            ("fred", "WTI", D1, 61.0),
+            ("eia", "WTI", D1, 61.2),
+            ("yahoo", "WTI", D1, 62.5),
+            ("yahoo", "WTI", D2, 63.0),
+            ("fred", "BRENT", D2, 66.0),
+        ]
+    )
     out = reconcile(df, ["eia", "fred", "yahoo"]).set_index(["commodity", "price_date"])
     wti = out.loc[("WTI", D1)]
     assert (wti["price"], wti["source"], wti["n_sources"]) == (61.2, "eia", 3)
@@ -33,7 +40,14 @@ def test_another_authority_order_changes_the_winner():
 
 
 def test_one_row_per_commodity_and_day():
-    df = staged([(s, c, d, 10.0) for s in ("eia", "fred", "yahoo") for c in ("WTI", "BRENT") for d in (D1, D2)])
+    df = staged(
+        [
+            (s, c, d, 10.0)
+            for s in ("eia", "fred", "yahoo")
+            for c in ("WTI", "BRENT")
+            for d in (D1, D2)
+        ]
+    )
     out = reconcile(df, ["eia", "fred", "yahoo"])
     assert len(out) == 4 and not out.duplicated(["commodity", "price_date"]).any()
 
@@ -45,7 +59,9 @@ def test_negative_price_disagreement_is_relative_to_its_magnitude():
 
 
 def test_day_over_day_jumps():
-    prices = pd.DataFrame({"commodity": "WTI", "price_date": [D1, D2, date(2020, 1, 6)], "price": [50.0, 70.0, 71.0]})
+    prices = pd.DataFrame(
+        {"commodity": "WTI", "price_date": [D1, D2, date(2020, 1, 6)], "price": [50.0, 70.0, 71.0]}
+    )
     jumps = day_over_day_jumps(prices, 0.25)
     assert jumps["price_date"].tolist() == [D2]
     assert jumps["change_pct"].iloc[0] == pytest.approx(0.4)

@@ -20,13 +20,20 @@ SERIES = {"RWTC": "WTI", "RBRTE": "BRENT", "RNGWHHD": "NATGAS"}
 
 def obs(day, value, series="RWTC", vintage=None, row=0):
     return RawObservation(
-        source="eia", series_id=series, date=day, value=value, origin=f"test#row={row}",
-        raw={"period": day, "value": value, "series": series}, vintage=vintage,
+        source="eia",
+        series_id=series,
+        date=day,
+        value=value,
+        origin=f"test#row={row}",
+        raw={"period": day, "value": value, "series": series},
+        vintage=vintage,
     )
 
 
 def run(observations):
-    return apply_record_rules(observations, SERIES, DEFAULT_COMMODITIES, window=(date(2015, 1, 1), date(2025, 1, 1)))
+    return apply_record_rules(
+        observations, SERIES, DEFAULT_COMMODITIES, window=(date(2015, 1, 1), date(2025, 1, 1))
+    )
 
 
 def test_valid_rows_load_and_nothing_is_lost():
@@ -53,13 +60,20 @@ def test_valid_rows_load_and_nothing_is_lost():
     assert by_origin["test#row=3"][:1] == ("E-R03",)
     assert by_origin["test#row=4"][0] == "E-R04" and "'n/a'" in by_origin["test#row=4"][1]
     assert by_origin["test#row=5"][0] == "E-R02" and by_origin["test#row=5"][2] == date(2024, 2, 29)
-    assert by_origin["test#row=6"][0] == "E-R05" and "WTI's range [-50.0, 200.0]" in by_origin["test#row=6"][1]
+    assert (
+        by_origin["test#row=6"][0] == "E-R05"
+        and "WTI's range [-50.0, 200.0]" in by_origin["test#row=6"][1]
+    )
     assert by_origin["test#row=7"][0] == "E-R01"
 
 
 def test_later_vintage_wins_and_the_earlier_is_quarantined():
-    rows, rejected = run([obs("2024-01-02", "70.50", vintage="2024-01-05", row=1),
-                          obs("2024-01-02", "70.38", vintage="2024-01-03", row=2)])
+    rows, rejected = run(
+        [
+            obs("2024-01-02", "70.50", vintage="2024-01-05", row=1),
+            obs("2024-01-02", "70.38", vintage="2024-01-03", row=2),
+        ]
+    )
     assert rows["value"].tolist() == [70.50]
     [(rejection, day)] = rejected
     assert (rejection.rule_id, rejection.origin, day) == ("E-R07", "test#row=2", date(2024, 1, 2))
@@ -78,19 +92,25 @@ def test_rejection_keeps_the_raw_record():
 
 
 def test_dataset_rules():
-    rows = pd.DataFrame({
-        "commodity": ["WTI", "WTI", "NATGAS"],
-        "price_date": [date(2024, 1, 2)] * 3,
-        "value": [70.0, 70.0, 99.0],
-    })
+    rows = pd.DataFrame(
+        {
+            "commodity": ["WTI", "WTI", "NATGAS"],
+            "price_date": [date(2024, 1, 2)] * 3,
+            "value": [70.0, 70.0, 99.0],
+        }
+    )
     assert duplicate_keys(rows)[["commodity", "n"]].values.tolist() == [["WTI", 2]]
     assert out_of_range(rows, DEFAULT_COMMODITIES)["commodity"].tolist() == ["NATGAS"]
 
 
 def test_completeness_counts_business_days_in_the_trailing_window():
     days = pd.bdate_range("2024-01-01", "2024-03-29")
-    rows = pd.DataFrame({"commodity": "WTI", "price_date": [d.date() for d in days[::2]], "value": 1.0})
-    result = completeness(rows, ["WTI", "BRENT"], date(2024, 3, 30), 20, date(2015, 1, 1)).set_index("commodity")
+    rows = pd.DataFrame(
+        {"commodity": "WTI", "price_date": [d.date() for d in days[::2]], "value": 1.0}
+    )
+    result = completeness(
+        rows, ["WTI", "BRENT"], date(2024, 3, 30), 20, date(2015, 1, 1)
+    ).set_index("commodity")
     assert result.loc["WTI", "days_expected"] == 20
     assert result.loc["WTI", "share"] == pytest.approx(0.5)
     assert result.loc["BRENT", "share"] == 0
@@ -100,9 +120,11 @@ def test_completeness_counts_business_days_in_the_trailing_window():
 
 @pytest.mark.parametrize(
     "today, expected",
-    [(date(2024, 1, 8), date(2024, 1, 5)),  # Monday -> Friday
-     (date(2024, 1, 7), date(2024, 1, 5)),  # Sunday -> Friday
-     (date(2024, 1, 10), date(2024, 1, 9))],
+    [
+        (date(2024, 1, 8), date(2024, 1, 5)),  # Monday -> Friday
+        (date(2024, 1, 7), date(2024, 1, 5)),  # Sunday -> Friday
+        (date(2024, 1, 10), date(2024, 1, 9)),
+    ],
 )
 def test_last_business_day(today, expected):
     assert last_business_day_before(today) == expected
@@ -116,8 +138,13 @@ def test_business_days_between_skips_weekends():
 
 @pytest.mark.parametrize(
     "text, filed",
-    [("2019-02-30", date(2019, 2, 28)), ("2019-13-01", date(2019, 2, 25)), (None, date(2019, 2, 25)),
-     ("garbage", date(2019, 2, 25)), ("2030-01-01", date(2019, 3, 5))],
+    [
+        ("2019-02-30", date(2019, 2, 28)),
+        ("2019-13-01", date(2019, 2, 25)),
+        (None, date(2019, 2, 25)),
+        ("garbage", date(2019, 2, 25)),
+        ("2030-01-01", date(2019, 3, 5)),
+    ],
 )
 def test_unusable_dates_are_filed_inside_the_window(text, filed):
     assert filing_day(text, (date(2019, 2, 25), date(2019, 3, 6))) == filed

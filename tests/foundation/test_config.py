@@ -13,15 +13,33 @@ def test_repo_config_is_valid():
 @pytest.mark.parametrize(
     "section, message",
     [
-        ({"authority_order": ["eia", "eia", "fred"]}, "energy.authority_order: .*each of eia, fred, yahoo"),
-        ({"authority_order": ["eia", "bloomberg", "fred"]}, r"energy.authority_order\[1\]: .*'eia', 'fred' or 'yahoo'"),
-        ({"completeness_threshold": 1.5}, "energy.completeness_threshold: .*less than or equal to 1"),
+        (
+            {"authority_order": ["eia", "eia", "fred"]},
+            "energy.authority_order: .*each of eia, fred, yahoo",
+        ),
+        (
+            {"authority_order": ["eia", "bloomberg", "fred"]},
+            r"energy.authority_order\[1\]: .*'eia', 'fred' or 'yahoo'",
+        ),
+        (
+            {"completeness_threshold": 1.5},
+            "energy.completeness_threshold: .*less than or equal to 1",
+        ),
         ({"schedule_time": "6am"}, "energy.schedule_time: "),
         ({"schedule_timezone": "Mars/Base"}, "energy.schedule_timezone: .*unknown IANA time zone"),
         ({"colour": "blue"}, "energy.colour: Extra inputs are not permitted"),
         (
-            {"commodities": {"WTI": {"eia": {"series": "RWTC", "route": "r"}, "fred": "F", "yahoo": "Y",
-                                     "min_price": 10, "max_price": 5}}},
+            {
+                "commodities": {
+                    "WTI": {
+                        "eia": {"series": "RWTC", "route": "r"},
+                        "fred": "F",
+                        "yahoo": "Y",
+                        "min_price": 10,
+                        "max_price": 5,
+                    }
+                }
+            },
             "energy.commodities.WTI: .*min_price",
         ),
     ],

@@ -19,8 +19,16 @@ def _rows(days, value):
 
 
 def test_replace_rows_replaces_exactly_the_window(wh):
-    wh.replace_rows("staging.t", _rows([date(2024, 1, d) for d in (1, 2, 3)], 1.0), "day", date(2024, 1, 1), date(2024, 1, 4))
-    wh.replace_rows("staging.t", _rows([date(2024, 1, 2)], 2.0), "day", date(2024, 1, 2), date(2024, 1, 3))
+    wh.replace_rows(
+        "staging.t",
+        _rows([date(2024, 1, d) for d in (1, 2, 3)], 1.0),
+        "day",
+        date(2024, 1, 1),
+        date(2024, 1, 4),
+    )
+    wh.replace_rows(
+        "staging.t", _rows([date(2024, 1, 2)], 2.0), "day", date(2024, 1, 2), date(2024, 1, 3)
+    )
     got = wh.query("SELECT day, value FROM staging.t ORDER BY day").to_pylist()
     assert [(r["day"].day, r["value"]) for r in got] == [(1, 1.0), (2, 2.0), (3, 1.0)]
 
@@ -33,7 +41,9 @@ def test_replace_rows_twice_is_idempotent(wh):
 
 
 def test_replace_rows_rolls_back_on_error(wh):
-    wh.replace_rows("staging.t", _rows([date(2024, 1, 1)], 1.0), "day", date(2024, 1, 1), date(2024, 1, 2))
+    wh.replace_rows(
+        "staging.t", _rows([date(2024, 1, 1)], 1.0), "day", date(2024, 1, 1), date(2024, 1, 2)
+    )
     bad = pd.DataFrame({"day": [date(2024, 1, 1)], "value": ["not a number"]})
     with pytest.raises(duckdb.Error):
         wh.replace_rows("staging.t", bad, "day", date(2024, 1, 1), date(2024, 1, 2))
