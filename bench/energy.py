@@ -22,15 +22,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-TABLES = [
-    "staging.eia_prices",
-    "staging.fred_prices",
-    "staging.yahoo_prices",
-    "quarantine.eia_prices",
-    "quarantine.fred_prices",
-    "quarantine.yahoo_prices",
-    "canonical.commodity_prices",
-]
+from assets.energy.assets import TABLES
 
 
 def _row_count(path: str) -> int:

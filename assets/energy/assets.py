@@ -42,6 +42,13 @@ DAILY_ASSET = dict(
 )
 
 
+# Every table the Python energy assets write.
+TABLES = [
+    *(f"{layer}.{source}_prices" for layer in ("staging", "quarantine") for source in SOURCES),
+    "canonical.commodity_prices",
+]
+
+
 def staging_key(source: str) -> dg.AssetKey:
     return dg.AssetKey(["staging", f"{source}_prices"])
 

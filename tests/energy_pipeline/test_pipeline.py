@@ -6,7 +6,7 @@ import dagster as dg
 import pytest
 
 from assets.energy import wire_formats as wf
-from assets.energy.assets import commodity_prices, staging_assets
+from assets.energy.assets import TABLES, commodity_prices, staging_assets
 from assets.energy.checks import prices_are_fresh
 from assets.energy.definitions import energy_source_resources
 from headwater.runs import RANGE_END_TAG, RANGE_START_TAG
@@ -15,15 +15,6 @@ from resources.warehouse import DuckDBWarehouse
 from tests.fakes.energy_api import FakeEnergyAPI, Fault
 
 PYTHON_ASSETS = [*staging_assets, commodity_prices]
-TABLES = [
-    "staging.eia_prices",
-    "staging.fred_prices",
-    "staging.yahoo_prices",
-    "quarantine.eia_prices",
-    "quarantine.fred_prices",
-    "quarantine.yahoo_prices",
-    "canonical.commodity_prices",
-]
 
 
 def materialize_range(warehouse, first, last, selection=None):
