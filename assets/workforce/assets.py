@@ -47,6 +47,12 @@ SUMMARY_KEY = dg.AssetKey(["reports", "workforce_summary"])
 SAMPLE_CENSUS_SEED = 42
 
 
+# Which of the three workforce steps an asset belongs to, for selections such as
+# `dagster asset materialize --select "tag:headwater/step=simulation" --partition-range ...`
+# (a selection must not mix partitioned and unpartitioned assets).
+STEP_TAGS = {step: {"headwater/step": step} for step in ("inputs", "simulation", "reports")}
+
+
 def table_key(name: str) -> dg.AssetKey:
     return dg.AssetKey([SCHEMA, name])
 
@@ -121,6 +127,7 @@ def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     group_name=GROUP,
     pool="warehouse",
     kinds={"duckdb"},
+    tags=STEP_TAGS["inputs"],
     description="Census rows that pass the census rules (W-R01..W-R08); the others go to "
     "quarantine.workforce_census with the rule and reason.",
 )
@@ -167,6 +174,7 @@ def census(
             table_key(t),
             group_name=GROUP,
             kinds={"duckdb"},
+            tags=STEP_TAGS["inputs"],
             description="From config/headwater.yaml `workforce:` (validated).",
         )
         for t in ASSUMPTION_TABLES
@@ -190,6 +198,7 @@ def workforce_assumptions(
             group_name=GROUP,
             deps=_deps(m),
             kinds={"dbt", "duckdb"},
+            tags=STEP_TAGS["inputs"],
             description=f"dbt model {m} (stage initialization).",
         )
         for m in CENSUS_MODELS
@@ -232,6 +241,7 @@ def build_simulation_asset(partitions_def: dg.PartitionsDefinition) -> dg.Assets
             group_name=GROUP,
             deps=_deps(m),
             kinds={"dbt", "duckdb"},
+            tags=STEP_TAGS["simulation"],
             skippable=True,  # years are recorded one by one as they finish
             description=f"dbt model {m} (stage {STAGE_OF_MODEL[m]}), one row set per year.",
         )
@@ -243,6 +253,7 @@ def build_simulation_asset(partitions_def: dg.PartitionsDefinition) -> dg.Assets
             group_name=GROUP,
             deps=[table_key("fct_workforce_snapshot"), table_key("int_employee_contributions")],
             skippable=True,
+            tags=STEP_TAGS["simulation"],
             description="JSON report of the year (reports/workforce/year_<year>.json).",
         )
     )
@@ -498,6 +509,7 @@ class _YearRun:
     group_name=GROUP,
     deps=[table_key("fct_workforce_snapshot"), table_key("int_employee_contributions")],
     pool="warehouse",
+    tags=STEP_TAGS["reports"],
     description="Multi-year summary (CSV) and a chart of headcount and participation (PNG).",
 )
 def workforce_summary(
