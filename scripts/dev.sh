@@ -5,6 +5,12 @@ set -euo pipefail
 set -m  # own process groups, so the signal reaches each server's children too
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
+# Create the instance's SQLite storage once, before the webserver, the daemon and their code
+# servers all open it at the same time: concurrent first-time creation leaves two rows in
+# runs.db's alembic_version ("more than one head present") and the instance unusable.
+if [ -n "${DAGSTER_HOME:-}" ] && [ ! -e "$DAGSTER_HOME/history/runs.db" ]; then
+  "$BIN/python" -c "from dagster import DagsterInstance; DagsterInstance.get().dispose()"
+fi
 "$BIN/dagster-webserver" -h 127.0.0.1 -p "${HEADWATER_UI_PORT:-3000}" -w workspace.yaml &
 web=$!
 "$BIN/dagster-daemon" run -w workspace.yaml &
@@ -15,7 +21,9 @@ stop() {
   wait "$web" "$daemon" 2>/dev/null || true
   echo "headwater: UI and daemon stopped"
 }
-trap stop INT TERM
+# Exit from the trap: otherwise the script resumes after `wait -n` and stops (and says so) twice.
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM
 echo "headwater: UI on http://127.0.0.1:${HEADWATER_UI_PORT:-3000} (Ctrl-C stops it)"
 wait -n "$web" "$daemon" || true
 stop
