@@ -48,10 +48,14 @@ YEARLY_MODELS = [m for _, models in YEARLY_STAGES for m in models]
 STAGE_OF_MODEL = {m: stage for stage, models in YEARLY_STAGES for m in models}
 STAGE_OF_MODEL.update({m: "initialization" for m in CENSUS_MODELS})
 
-# Models that read their own previous year (accumulators) or the previous year's
-# snapshot: the year-to-year dependency the partition mapping declares.
+# Models that read their own previous year: the year-to-year dependency the partition
+# mapping declares. int_employee_compensation_by_year also reads the previous year's
+# snapshot; that is declared as the snapshot's own prior-year dependency, because a
+# prior-year edge between two different assets closes a cycle in Dagster's asset graph
+# (the lineage view and the automation sensor then fail), while a self-dependency does
+# not. All yearly models are materialized together, so the year order is the same.
 PRIOR_YEAR_READS = {
-    "int_employee_compensation_by_year": "fct_workforce_snapshot",
+    "fct_workforce_snapshot": "fct_workforce_snapshot",
     "int_enrollment_state_accumulator": "int_enrollment_state_accumulator",
     "int_deferral_rate_state_accumulator": "int_deferral_rate_state_accumulator",
     "int_deferral_escalation_state_accumulator": "int_deferral_escalation_state_accumulator",

@@ -295,13 +295,6 @@ def test_energy_lineage_graph_renders(dev_server, ui_page, tmp_path):
     _assert_png(shot)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="workforce prior-year AssetDeps (PRIOR_YEAR_READS) form an asset-level cycle "
-    "(fct_workforce_snapshot -> int_employee_compensation_by_year -> ... -> "
-    "fct_workforce_snapshot): the global lineage shows 'Cycle detected' and the daemon's "
-    "automation sensor fails with CircularDependencyError",
-)
 def test_global_lineage_graph_renders(dev_server, ui_page, tmp_path):
     ui_page.goto(f"{dev_server.url}/asset-groups")
     _skip_onboarding(ui_page, wait_ms=0)
