@@ -19,7 +19,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     settings.ensure_dagster_home()
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except settings.SettingsError as exc:
+        # Bad settings are the user's to fix: say which, without a traceback.
+        print(f"headwater: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

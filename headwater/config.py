@@ -17,7 +17,7 @@ from headwater import settings
 M = TypeVar("M", bound=BaseModel)
 
 
-class ConfigError(ValueError):
+class ConfigError(settings.SettingsError):
     """A settings file that cannot be used; the message names the key."""
 
 

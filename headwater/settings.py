@@ -8,6 +8,13 @@ import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting (environment variable or settings file) that cannot be used; the message
+    names it and what is allowed."""
+
+
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 
@@ -69,5 +76,5 @@ def source_mode() -> str:
     """HEADWATER_MODE: `sample` (default; generated files, no keys) or `live` (real APIs)."""
     mode = os.environ.get("HEADWATER_MODE", "sample").strip().lower()
     if mode not in SOURCE_MODES:
-        raise ValueError(f"HEADWATER_MODE={mode!r}: expected one of {', '.join(SOURCE_MODES)}")
+        raise SettingsError(f"HEADWATER_MODE={mode!r}: expected one of {', '.join(SOURCE_MODES)}")
     return mode
