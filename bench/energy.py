@@ -20,7 +20,6 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
 
 from assets.energy.assets import TABLES
 
@@ -46,35 +45,25 @@ def floor(source_db: str, work: Path) -> float:
 def plain_functions(first: str, last: str, db: str) -> float:
     from datetime import date, timedelta
 
-    from assets.energy.assets import CONFIG
+    from assets.energy.assets import CANONICAL_KEY, CONFIG, load_source
     from assets.energy.config import SOURCES
     from assets.energy.definitions import energy_source_resources
     from assets.energy.reconcile import reconcile
-    from assets.energy.rules import apply_record_rules
-    from headwater.quality import quarantine_table
     from resources.warehouse import DuckDBWarehouse
 
     start, end = date.fromisoformat(first), date.fromisoformat(last) + timedelta(days=1)
     wh, clients = DuckDBWarehouse(path=db), energy_source_resources()
     started = time.perf_counter()
-    frames = []
     for source in SOURCES:
-        observations = []
-        for spec in CONFIG.commodities.values():
-            route = spec.eia.route if source == "eia" else None
-            observations += clients[source].fetch(spec.series_id(source), start, end, route=route)
-        rows, rejected = apply_record_rules(
-            observations, CONFIG.series_map(source), CONFIG.commodities, (start, end)
+        load_source(wh, clients[source], source, start, end)
+    staged = wh.query(
+        " UNION ALL ".join(
+            f"SELECT '{s}' AS source, commodity, price_date, value FROM staging.{s}_prices"
+            for s in SOURCES
         )
-        wh.replace_rows(f"staging.{source}_prices", rows, "price_date", start, end)
-        q = quarantine_table(
-            [r for r, _ in rejected],
-            price_date=pa.array([d for _, d in rejected], type=pa.date32()),
-        )
-        wh.replace_rows(f"quarantine.{source}_prices", q, "price_date", start, end)
-        frames.append(rows.assign(source=source)[["source", "commodity", "price_date", "value"]])
-    canonical = reconcile(pd.concat(frames), CONFIG.authority_order)
-    wh.replace_rows("canonical.commodity_prices", canonical, "price_date", start, end)
+    ).to_pandas()
+    canonical = reconcile(staged, CONFIG.authority_order)
+    wh.replace_rows(".".join(CANONICAL_KEY.path), canonical, "price_date", start, end)
     return time.perf_counter() - started
 
 

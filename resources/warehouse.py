@@ -31,12 +31,22 @@ _held: dict[str, tuple[int, int]] = {}  # lock path -> (fd, depth)
 _held_guard = threading.RLock()
 
 
-def _table(name: str) -> str:
+def quote_table(name: str) -> str:
     """Validate a `schema.table` name from code and return it quoted."""
     parts = name.split(".")
     if len(parts) != 2 or not all(_IDENT.match(p) for p in parts):
         raise ValueError(f"table name {name!r}: expected 'schema.table' in lower snake case")
     return ".".join(f'"{p}"' for p in parts)
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".")
+    # fetchall, not fetchone: DuckDB 2 keeps a half-read result open and refuses con.sql().
+    [(found,)] = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, name],
+    ).fetchall()
+    return found > 0
 
 
 def _column(name: str) -> str:
@@ -135,7 +145,7 @@ class DuckDBWarehouse(ConfigurableResource):
         return self._replace(table, data, "TRUE", [])
 
     def _replace(self, table: str, data: Any, predicate: str, params: list[Any]) -> int:
-        qualified = _table(table)
+        qualified = quote_table(table)
         schema = qualified.split(".")[0]
         arrow = (
             data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)

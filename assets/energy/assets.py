@@ -20,7 +20,7 @@ from assets.energy.rules import (
     out_of_range,
 )
 from headwater.quality import quarantine_table
-from resources.warehouse import DuckDBWarehouse
+from resources.warehouse import DuckDBWarehouse, quote_table, table_exists
 
 CONFIG: EnergyConfig = load_energy_config()
 GROUP = "energy"
@@ -62,27 +62,44 @@ def _rows_md(df: pd.DataFrame) -> dg.MetadataValue:
     return dg.MetadataValue.md(df.head(SAMPLE_ROWS).to_markdown(index=False) if len(df) else "none")
 
 
-def _table_exists(warehouse: DuckDBWarehouse, table: str) -> bool:
-    schema, name = table.split(".")
-    found = warehouse.query(
-        "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, name],
-    )
-    return found.column("n")[0].as_py() > 0
-
-
 def _read_window(warehouse: DuckDBWarehouse, table: str, start: date, end: date) -> pd.DataFrame:
-    schema, name = table.split(".")
-    if not _table_exists(warehouse, table):
-        return pd.DataFrame()
-    # Identifiers come from code (validated by the warehouse's table rules), values are bound.
-    sql = f'SELECT * FROM "{schema}"."{name}" WHERE price_date >= ? AND price_date < ?'
-    return warehouse.query(sql, [start, end]).to_pandas()
+    """Rows of `table` with start <= price_date < end; empty if the table is not there yet."""
+    with warehouse.connect() as con:
+        if not table_exists(con, table):
+            return pd.DataFrame()
+        sql = f"SELECT * FROM {quote_table(table)} WHERE price_date >= ? AND price_date < ?"
+        return con.sql(sql, params=[start, end]).to_arrow_table().to_pandas()
 
 
 # ---- staging ---------------------------------------------------------------------------------
 
 GATE_CHECKS = ("no_duplicate_keys", "completeness_above_threshold", "values_in_range")
+
+
+def load_source(warehouse: DuckDBWarehouse, client, source: str, start: date, end: date):
+    """Fetch every configured series of `source` for [start, end), apply the record rules,
+    and replace the window in staging.<source>_prices and quarantine.<source>_prices.
+    Returns (rows in, rows loaded, rejections); fails rather than lose a record."""
+    observations = []
+    for spec in CONFIG.commodities.values():
+        route = spec.eia.route if source == "eia" else None
+        observations += client.fetch(spec.series_id(source), start, end, route=route)
+    rows, rejected = apply_record_rules(
+        observations, CONFIG.series_map(source), CONFIG.commodities, window=(start, end)
+    )
+    quarantine = quarantine_table(
+        [r for r, _ in rejected],
+        price_date=pa.array([day for _, day in rejected], type=pa.date32()),
+    )
+    table = f"staging.{source}_prices"
+    loaded = warehouse.replace_rows(table, rows, "price_date", start, end)
+    warehouse.replace_rows(f"quarantine.{source}_prices", quarantine, "price_date", start, end)
+    if len(observations) != loaded + quarantine.num_rows:
+        raise RuntimeError(
+            f"{table}: {len(observations)} records in but {loaded} loaded + "
+            f"{quarantine.num_rows} quarantined; refusing to lose records"
+        )
+    return len(observations), loaded, rejected
 
 
 def build_staging_asset(source: str) -> dg.AssetsDefinition:
@@ -112,24 +129,7 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
         client = getattr(context.resources, source)
         start, end = _window(context)
 
-        observations = []
-        for spec in CONFIG.commodities.values():
-            route = spec.eia.route if source == "eia" else None
-            observations += client.fetch(spec.series_id(source), start, end, route=route)
-        rows, rejected = apply_record_rules(
-            observations, CONFIG.series_map(source), CONFIG.commodities, window=(start, end)
-        )
-        quarantine = quarantine_table(
-            [r for r, _ in rejected],
-            price_date=pa.array([day for _, day in rejected], type=pa.date32()),
-        )
-        loaded = warehouse.replace_rows(table, rows, "price_date", start, end)
-        warehouse.replace_rows(f"quarantine.{source}_prices", quarantine, "price_date", start, end)
-        if len(observations) != loaded + quarantine.num_rows:
-            raise RuntimeError(
-                f"{table}: {len(observations)} records in but {loaded} loaded + "
-                f"{quarantine.num_rows} quarantined; refusing to lose records"
-            )
+        rows_in, loaded, rejected = load_source(warehouse, client, source, start, end)
 
         # The gate reads back what is stored: this window plus the trailing completeness window.
         lookback = timedelta(days=CONFIG.completeness_window_days * 7 // 5 + 10)
@@ -143,9 +143,9 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
         yield dg.MaterializeResult(
             metadata={
                 "window": f"[{start}, {end})",
-                "rows_in": len(observations),
+                "rows_in": rows_in,
                 "rows_loaded": loaded,
-                "rows_quarantined": quarantine.num_rows,
+                "rows_quarantined": len(rejected),
                 "quarantined_by_rule": dg.MetadataValue.json(by_rule),
                 "dagster/row_count": loaded,
             }

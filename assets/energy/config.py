@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from assets.energy.wire_formats import SERIES_DEFAULTS
 from headwater.config import load_section
 
 Source = Literal["eia", "fred", "yahoo"]
@@ -41,29 +42,20 @@ class Commodity(_Strict):
         return self.eia.series if source == "eia" else getattr(self, source)
 
 
+# Plausible price ranges (record rule E-R05, gate G-03). WTI really settled at -37.63 on
+# 2020-04-20: negative prices are in range for crude.
+DEFAULT_PRICE_RANGES = {"WTI": (-50.0, 200.0), "BRENT": (0.0, 200.0), "NATGAS": (0.0, 50.0)}
+
+# Series ids come from the sources' own table (wire_formats.SERIES_DEFAULTS).
 DEFAULT_COMMODITIES = {
-    # WTI really settled at -37.63 on 2020-04-20: negative prices are in range for crude.
-    "WTI": Commodity(
-        eia=EIASeries(series="RWTC", route="petroleum/pri/spt"),
-        fred="DCOILWTICO",
-        yahoo="CL=F",
-        min_price=-50.0,
-        max_price=200.0,
-    ),
-    "BRENT": Commodity(
-        eia=EIASeries(series="RBRTE", route="petroleum/pri/spt"),
-        fred="DCOILBRENTEU",
-        yahoo="BZ=F",
-        min_price=0.0,
-        max_price=200.0,
-    ),
-    "NATGAS": Commodity(
-        eia=EIASeries(series="RNGWHHD", route="natural-gas/pri/fut"),
-        fred="DHHNGSP",
-        yahoo="NG=F",
-        min_price=0.0,
-        max_price=50.0,
-    ),
+    name: Commodity(
+        eia=EIASeries(series=s.eia_series, route=s.eia_route),
+        fred=s.fred_series,
+        yahoo=s.yahoo_symbol,
+        min_price=DEFAULT_PRICE_RANGES[name][0],
+        max_price=DEFAULT_PRICE_RANGES[name][1],
+    )
+    for name, s in SERIES_DEFAULTS.items()
 }
 
 

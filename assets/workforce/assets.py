@@ -36,7 +36,7 @@ from assets.workforce.stages import (
 )
 from headwater import settings
 from headwater.quality import quarantine_table
-from resources.warehouse import DuckDBWarehouse, warehouse_lock
+from resources.warehouse import DuckDBWarehouse, table_exists, warehouse_lock
 
 GROUP = "workforce"
 SCHEMA = "workforce"
@@ -106,17 +106,6 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str, year: int | None = None) -
     return con.execute(
         f"select count(*) from {table} where simulation_year = ?", [year]
     ).fetchone()[0]
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, name = table.split(".")
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            [schema, name],
-        ).fetchone()[0]
-    )
 
 
 # --------------------------------------------------------------------------- inputs
@@ -336,7 +325,7 @@ class _YearRun:
             prior_hash = yield from self._year(year, base, prior_hash)
 
     def _require_inputs(self, con, first: int) -> None:
-        if not _table_exists(con, "workforce.int_baseline_workforce") or not _rows(
+        if not table_exists(con, "workforce.int_baseline_workforce") or not _rows(
             con, "workforce.int_baseline_workforce"
         ):
             raise YearFailed(
@@ -347,7 +336,7 @@ class _YearRun:
             )
         if first > self.cfg.start_year:
             table = "workforce.fct_workforce_snapshot"
-            if not _table_exists(con, table) or not _rows(con, table, first - 1):
+            if not table_exists(con, table) or not _rows(con, table, first - 1):
                 raise YearFailed(
                     first,
                     "foundation",
@@ -518,7 +507,7 @@ def workforce_summary(
     cfg = workforce_settings.load()
     with warehouse.connect() as con:
         present = []
-        if _table_exists(con, "workforce.fct_workforce_snapshot"):
+        if table_exists(con, "workforce.fct_workforce_snapshot"):
             present = [
                 r[0]
                 for r in con.execute(
