@@ -5,6 +5,7 @@ dbt runner and Dagster's run workers each start in a different directory.
 """
 
 import os
+import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -46,8 +47,6 @@ def export_warehouse_env() -> None:
 
 def dbt_executable() -> Path:
     """dbt beside this interpreter, so it works when the venv is not activated."""
-    import sys
-
     return Path(sys.executable).parent / "dbt"
 
 

@@ -21,8 +21,6 @@ from dagster_dbt import (
 from headwater import settings
 from resources.warehouse import warehouse_lock
 
-settings.export_warehouse_env()
-
 dbt_project = DbtProject(
     project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR
 )
