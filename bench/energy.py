@@ -1,5 +1,6 @@
-"""Energy full refresh benchmark: every day since the start date, three commodities, three
-sources, as one Dagster run; beside a floor measured in the same process and run.
+"""Energy full refresh benchmark: every month since the start date (monthly partitions),
+three commodities, three sources, as one Dagster run; beside a floor measured in the same
+process and run.
 
 Rows written = staging + quarantine + canonical rows. Scenarios:
 - floor: a plain DuckDB script writes those same rows (Arrow tables -> a new file), the
@@ -9,7 +10,7 @@ Rows written = staging + quarantine + canonical rows. Scenarios:
 - Dagster, in-memory instance: the real job as one run, event log in memory;
 - Dagster, SQLite instance: the real job as one run on the embedded default instance.
 The difference between the last three is Dagster's per-partition bookkeeping: one
-planned and one materialization event per asset and day.
+planned and one materialization event per asset and month.
 """
 
 import argparse
@@ -51,7 +52,8 @@ def plain_functions(first: str, last: str, db: str) -> float:
     from assets.energy.reconcile import reconcile
     from resources.warehouse import DuckDBWarehouse
 
-    start, end = date.fromisoformat(first), date.fromisoformat(last) + timedelta(days=1)
+    start = date.fromisoformat(first)
+    end = (date.fromisoformat(last) + timedelta(days=32)).replace(day=1)  # after the last month
     wh, clients = DuckDBWarehouse(path=db), energy_source_resources()
     started = time.perf_counter()
     for source in SOURCES:
@@ -91,21 +93,21 @@ def dagster_run(first: str, last: str, db: str, instance_kind: str, work: Path) 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--first", help="first day (default: the configured start date)")
-    parser.add_argument("--last", help="last day (default: the latest partition)")
+    parser.add_argument("--first", help="first month, YYYY-MM-01 (default: the first partition)")
+    parser.add_argument("--last", help="last month, YYYY-MM-01 (default: the month in progress)")
     parser.add_argument("--skip-sqlite", action="store_true", help="skip the slowest scenario")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="headwater-bench-"))
     os.environ["HEADWATER_WAREHOUSE"] = str(work / "unused.duckdb")
     os.environ.setdefault("HEADWATER_SAMPLE_DIR", str(work / "sample"))
-    from assets.energy.assets import daily_partitions
+    from assets.energy.assets import monthly_partitions
 
-    first = args.first or daily_partitions.get_first_partition_key()
-    last = args.last or daily_partitions.get_last_partition_key()
-    days = len(pd.date_range(first, last))
+    first = args.first or monthly_partitions.get_first_partition_key()
+    last = args.last or monthly_partitions.get_last_partition_key()
+    months = len(pd.date_range(first, last, freq="MS"))
     print(
-        f"energy full refresh: {first} .. {last} ({days:,} daily partitions x 4 assets), "
+        f"energy full refresh: {first} .. {last} ({months:,} monthly partitions x 4 assets), "
         "three commodities x three sources",
         flush=True,
     )

@@ -1,9 +1,12 @@
 """`make bench`: every benchmark, one after the other (benchmarks, not tests)."""
 
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from bench import energy, workforce
 
@@ -33,8 +36,29 @@ def definitions_load() -> None:
     )
 
 
+def demo() -> None:
+    """`headwater demo` (what `make demo` runs after set-up; target: under 90 s) on a new
+    instance and warehouse, beside the floor of starting the CLI (`headwater --help`)."""
+    work = Path(tempfile.mkdtemp(prefix="headwater-bench-demo-"))
+    env = os.environ | {
+        "DAGSTER_HOME": str(work / "dagster_home"),
+        "HEADWATER_WAREHOUSE": str(work / "warehouse.duckdb"),
+    }
+    cli = str(Path(sys.executable).parent / "headwater")
+    started = time.perf_counter()
+    subprocess.run([cli, "--help"], check=True, capture_output=True, env=env)
+    floor = time.perf_counter() - started
+    started = time.perf_counter()
+    subprocess.run([cli, "demo"], check=True, capture_output=True, env=env)
+    wall = time.perf_counter() - started
+    print(f"{'make demo (after set-up)':<36} {'wall s':>8} {'x floor':>8}")
+    print(f"{'floor: headwater --help':<36} {floor:>8.2f} {1:>8.1f}")
+    print(f"{'headwater demo, new instance':<36} {wall:>8.2f} {wall / floor:>8.1f}\n", flush=True)
+
+
 def main() -> int:
     definitions_load()
+    demo()
     status = energy.main([])
     print(flush=True)
     return status or workforce.main([]) or 0

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetKey
+from dagster import AssetCheckSpec, AssetKey, AutomationCondition
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -44,6 +44,26 @@ class HeadwaterTranslator(DagsterDbtTranslator):
         # models/<domain>/... -> group <domain>
         fqn = dbt_resource_props.get("fqn") or []
         return fqn[1] if len(fqn) > 2 else None
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        """dbt tests as checks, described by the test's own `description` (dagster-dbt reads
+        only `meta.description`), with the automation condition `check_automation` gives."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        test = manifest["nodes"][unique_id]
+        return AssetCheckSpec(
+            spec.name,
+            asset=spec.asset_key,
+            description=test.get("description") or spec.description,
+            additional_deps=spec.additional_deps,
+            blocking=spec.blocking,
+            metadata=spec.metadata,
+            automation_condition=self.check_automation(spec),
+        )
+
+    def check_automation(self, spec: AssetCheckSpec) -> AutomationCondition | None:
+        return spec.automation_condition
 
 
 def dbt_cli() -> DbtCliResource:

@@ -1,11 +1,15 @@
 """Energy assets: one staging table per source, the reconciled canonical table.
 
-Each is partitioned by day with a single-run backfill policy, so the daily
-schedule writes one day and a full refresh or backfill of any range is one run
-that replaces exactly that range.
+Each is partitioned by month (a day of energy data is nine numbers; Dagster records
+a materialization per asset and partition, so daily partitions would make the
+bookkeeping, not the data, set the pace) with a single-run backfill policy: the
+daily schedule rewrites the month that holds yesterday, and a backfill of any month
+range, or the whole history, is one run that replaces exactly those months.
 """
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pandas as pd
@@ -19,7 +23,7 @@ from assets.energy.rules import (
     duplicate_keys,
     out_of_range,
 )
-from headwater.quality import quarantine_table
+from headwater.quality import Rejection, quarantine_table
 from resources.warehouse import DuckDBWarehouse, quote_table, table_exists
 
 CONFIG: EnergyConfig = load_energy_config()
@@ -27,15 +31,19 @@ GROUP = "energy"
 SAMPLE_ROWS = 10  # failing rows shown in a check's metadata
 MIN_DAYS_JUDGED = 5  # completeness is not judged on fewer business days
 
-daily_partitions = dg.DailyPartitionsDefinition(
-    start_date=CONFIG.start_date.isoformat(), timezone=CONFIG.schedule_timezone
+# From the month of the configured start date; end_offset=1 includes the month in progress,
+# so the schedule can keep it current day by day.
+monthly_partitions = dg.MonthlyPartitionsDefinition(
+    start_date=CONFIG.start_date.replace(day=1).isoformat(),
+    timezone=CONFIG.schedule_timezone,
+    end_offset=1,
 )
 CANONICAL_KEY = dg.AssetKey(["canonical", "commodity_prices"])
-# Shared by the staging and canonical assets: a day per partition, any range as one run,
+# Shared by the staging and canonical assets: a month per partition, any range as one run,
 # one warehouse writer at a time.
-DAILY_ASSET = dict(
+MONTHLY_ASSET = dict(
     group_name=GROUP,
-    partitions_def=daily_partitions,
+    partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool="warehouse",
     kinds={"python", "duckdb"},
@@ -58,6 +66,16 @@ def _window(context: dg.AssetExecutionContext) -> tuple[date, date]:
     return window.start.date(), window.end.date()
 
 
+def today() -> date:
+    """Today in the schedule's time zone: no price exists yet for it or any later day."""
+    return datetime.now(ZoneInfo(CONFIG.schedule_timezone)).date()
+
+
+def month_key(day: date) -> str:
+    """The monthly partition key holding `day` (a date or a pandas Timestamp)."""
+    return f"{day.year:04d}-{day.month:02d}-01"
+
+
 def _rows_md(df: pd.DataFrame) -> dg.MetadataValue:
     return dg.MetadataValue.md(df.head(SAMPLE_ROWS).to_markdown(index=False) if len(df) else "none")
 
@@ -73,13 +91,50 @@ def _read_window(warehouse: DuckDBWarehouse, table: str, start: date, end: date)
 
 # ---- staging ---------------------------------------------------------------------------------
 
-GATE_CHECKS = ("no_duplicate_keys", "completeness_above_threshold", "values_in_range")
+# Blocking gates on each staging table: canonical prices are not built past a failure.
+GATE_CHECKS = {
+    "no_duplicate_keys": "G-01 (ERROR, blocking): one row per commodity and day in the window.",
+    "completeness_above_threshold": "G-02 (ERROR, blocking): share of business days with a "
+    "value, over the trailing energy.completeness_window_days business days up to the "
+    "window's last day (or yesterday), at least energy.completeness_threshold.",
+    "values_in_range": "G-03 (ERROR, blocking): every value in the window inside its "
+    "commodity's configured [min_price, max_price].",
+}
 
 
-def load_source(warehouse: DuckDBWarehouse, client, source: str, start: date, end: date):
+@dataclass(frozen=True)
+class SourceLoad:
+    """What one load of a source's window did: every record fetched is either a staging row
+    or a rejection (filed under a day of the window), never both, never neither."""
+
+    rows: pd.DataFrame  # what staging.<source>_prices now holds for the window
+    rejected: list[tuple[Rejection, date]]  # (rejection, filing day)
+
+    @property
+    def rows_in(self) -> int:
+        return len(self.rows) + len(self.rejected)
+
+    def by_month(self) -> dict[str, dict]:
+        """Per monthly partition: its own rows in / loaded / quarantined, rejections by rule
+        and a sample of the rejected records."""
+        months: dict[str, dict] = {}
+
+        def figures(key: str) -> dict:
+            return months.setdefault(key, {"loaded": 0, "rejected": []})
+
+        for day, n in self.rows["price_date"].map(month_key).value_counts().items():
+            figures(day)["loaded"] = int(n)
+        for rejection, day in self.rejected:
+            figures(month_key(day))["rejected"].append(rejection)
+        return months
+
+
+def load_source(
+    warehouse: DuckDBWarehouse, client, source: str, start: date, end: date
+) -> SourceLoad:
     """Fetch every configured series of `source` for [start, end), apply the record rules,
     and replace the window in staging.<source>_prices and quarantine.<source>_prices.
-    Returns (rows in, rows loaded, rejections); fails rather than lose a record."""
+    Fails rather than lose a record."""
     observations = []
     for spec in CONFIG.commodities.values():
         route = spec.eia.route if source == "eia" else None
@@ -99,7 +154,25 @@ def load_source(warehouse: DuckDBWarehouse, client, source: str, start: date, en
             f"{table}: {len(observations)} records in but {loaded} loaded + "
             f"{quarantine.num_rows} quarantined; refusing to lose records"
         )
-    return len(observations), loaded, rejected
+    return SourceLoad(rows, rejected)
+
+
+def quarantine_sample_md(rejections: list[Rejection]) -> dg.MetadataValue:
+    """The first rejected records with their rule id and reason, as a markdown table."""
+    if not rejections:
+        return dg.MetadataValue.md("none")
+    lines = ["| rule | origin | reason |", "|---|---|---|"]
+    lines += [
+        f"| {r.rule_id} | {r.origin} | {r.reason.replace('|', '/')} |"
+        for r in rejections[:SAMPLE_ROWS]
+    ]
+    return dg.MetadataValue.md("\n".join(lines))
+
+
+def month_window(key: str) -> str:
+    start = date.fromisoformat(key)
+    end = (start + timedelta(days=32)).replace(day=1)
+    return f"[{start}, {end})"
 
 
 def build_staging_asset(source: str) -> dg.AssetsDefinition:
@@ -108,20 +181,13 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=key,
-        **DAILY_ASSET,
+        **MONTHLY_ASSET,
         required_resource_keys={"warehouse", source},
-        description=f"Daily prices from {source.upper()}, after record rules (rejects in quarantine.{source}_prices).",
+        description=f"Daily prices from {source.upper()}, a month per partition, after record "
+        f"rules E-R01..E-R07 (rejects in quarantine.{source}_prices).",
         check_specs=[
             dg.AssetCheckSpec(name, asset=key, blocking=True, description=doc)
-            for name, doc in zip(
-                GATE_CHECKS,
-                (
-                    "G-01: one row per commodity and day.",
-                    "G-02: share of business days with a value, over the trailing window, above the threshold.",
-                    "G-03: every value inside its commodity's configured range.",
-                ),
-                strict=True,
-            )
+            for name, doc in GATE_CHECKS.items()
         ],
     )
     def _staging(context: dg.AssetExecutionContext):
@@ -129,7 +195,7 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
         client = getattr(context.resources, source)
         start, end = _window(context)
 
-        rows_in, loaded, rejected = load_source(warehouse, client, source, start, end)
+        load = load_source(warehouse, client, source, start, end)
 
         # The gate reads back what is stored: this window plus the trailing completeness window.
         lookback = timedelta(days=CONFIG.completeness_window_days * 7 // 5 + 10)
@@ -137,19 +203,29 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
         in_window = stored[stored["price_date"] >= start]
         yield from _gate_results(key, in_window, stored, start, end)
 
-        by_rule = (
-            pd.Series([r.rule_id for r, _ in rejected], dtype="object").value_counts().to_dict()
+        # Each month's materialization carries that month's own figures.
+        months = load.by_month()
+        for partition in context.partition_keys:
+            figures = months.get(partition, {"loaded": 0, "rejected": []})
+            rejected = figures["rejected"]
+            by_rule = pd.Series([r.rule_id for r in rejected], dtype="object").value_counts()
+            context.add_asset_metadata(
+                {
+                    "window": month_window(partition),
+                    "rows_in": figures["loaded"] + len(rejected),
+                    "rows_loaded": figures["loaded"],
+                    "rows_quarantined": len(rejected),
+                    "quarantined_by_rule": dg.MetadataValue.json(by_rule.to_dict()),
+                    "quarantine_sample": quarantine_sample_md(rejected),
+                    "dagster/row_count": figures["loaded"],
+                },
+                partition_key=partition,
+            )
+        context.log.info(
+            f"{table}: {load.rows_in} records in, {len(load.rows)} loaded, "
+            f"{len(load.rejected)} quarantined over {len(context.partition_keys)} month(s)"
         )
-        yield dg.MaterializeResult(
-            metadata={
-                "window": f"[{start}, {end})",
-                "rows_in": rows_in,
-                "rows_loaded": loaded,
-                "rows_quarantined": len(rejected),
-                "quarantined_by_rule": dg.MetadataValue.json(by_rule),
-                "dagster/row_count": loaded,
-            }
-        )
+        yield dg.MaterializeResult()
 
     return _staging
 
@@ -166,10 +242,11 @@ def _gate_results(key, in_window: pd.DataFrame, stored: pd.DataFrame, start: dat
     # Days of this window are always expected. Days before it count only from the first day
     # ever loaded: earlier history not fetched yet is not missing data.
     first_loaded = min(start, min(stored["price_date"])) if len(stored) else start
+    # The month in progress is judged up to yesterday: later days have no price yet.
     comp = completeness(
         stored,
         list(CONFIG.commodities),
-        end,
+        min(end, today()),
         CONFIG.completeness_window_days,
         max(CONFIG.start_date, first_loaded),
     )
@@ -205,15 +282,18 @@ staging_assets = [build_staging_asset(source) for source in SOURCES]
 # ---- canonical -------------------------------------------------------------------------------
 
 WARN_CHECKS = {
-    "no_large_day_over_day_jumps": "W-01: day-over-day moves above the jump threshold.",
-    "sources_agree_within_threshold": "W-02: cross-source disagreement above the threshold (2%).",
-    "no_negative_prices": "W-03: negative prices (real, but rare: WTI on 2020-04-20).",
+    "no_large_day_over_day_jumps": "W-01 (WARN): no day-over-day move in the window larger "
+    "than energy.jump_threshold (a fraction of the previous price).",
+    "sources_agree_within_threshold": "W-02 (WARN): on each day, the sources' values differ "
+    "by at most energy.disagreement_threshold (a fraction).",
+    "no_negative_prices": "W-03 (WARN): no negative price in the window (real, but rare: "
+    "WTI settled at -37.63 on 2020-04-20).",
 }
 
 
 @dg.asset(
     key=CANONICAL_KEY,
-    **DAILY_ASSET,
+    **MONTHLY_ASSET,
     deps=[staging_key(s) for s in SOURCES],
     description="One price per commodity and day, chosen by the configured source authority order, "
     "with lineage (winning source, number of sources, largest disagreement).",
@@ -282,13 +362,22 @@ def commodity_prices(context: dg.AssetExecutionContext, warehouse: DuckDBWarehou
             metadata={"failing_rows": len(failing), "sample": _rows_md(shown)},
         )
 
-    yield dg.MaterializeResult(
-        metadata={
-            "window": f"[{start}, {end})",
-            "rows_loaded": loaded,
-            "by_winning_source": dg.MetadataValue.json(
-                canonical["source"].value_counts().to_dict()
-            ),
-            "dagster/row_count": loaded,
-        }
+    # Each month's materialization carries that month's own figures.
+    months = canonical.groupby(canonical["price_date"].map(month_key))
+    for partition in context.partition_keys:
+        month = months.get_group(partition) if partition in months.groups else canonical[:0]
+        context.add_asset_metadata(
+            {
+                "window": month_window(partition),
+                "rows_loaded": len(month),
+                "by_winning_source": dg.MetadataValue.json(
+                    month["source"].value_counts().to_dict()
+                ),
+                "dagster/row_count": len(month),
+            },
+            partition_key=partition,
+        )
+    context.log.info(
+        f"canonical.commodity_prices: {loaded} rows over {len(context.partition_keys)} month(s)"
     )
+    yield dg.MaterializeResult()

@@ -1,38 +1,63 @@
-"""Energy jobs and the daily schedule.
+"""Energy jobs, the daily schedule and the automation that keeps the marts current.
 
-Incremental mode is the schedule: at 06:00 America/New_York (config:
-energy.schedule_time / schedule_timezone) it materializes yesterday's partition
-of the staging and canonical assets; the marts follow by declarative automation.
+Incremental mode is the schedule: every day at 06:00 America/New_York (config:
+energy.schedule_time / schedule_timezone) it rewrites the month that holds
+yesterday, so the month in progress fills day by day and, on the first of a month,
+the month just ended is completed. The marts follow by declarative automation.
 """
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from assets.energy.assets import CANONICAL_KEY, CONFIG, staging_key
+from assets.energy.assets import CANONICAL_KEY, CONFIG, month_key, staging_key
 from assets.energy.config import SOURCES
+from assets.energy.marts import canonical_dbt_test_keys, energy_marts
 
+PRICE_KEYS = [*(staging_key(s) for s in SOURCES), CANONICAL_KEY]
+
+# The Python assets and their own checks; the dbt source tests on canonical prices run
+# with the marts, in the dbt step, rather than as a dbt step of their own in every ingest.
 daily_prices_job = dg.define_asset_job(
     "energy_daily_prices",
-    selection=dg.AssetSelection.assets(*[staging_key(s) for s in SOURCES], CANONICAL_KEY),
-    description="Staging (three sources) and canonical prices for a day or a range of days, as one run.",
+    selection=dg.AssetSelection.assets(*PRICE_KEYS)
+    - dg.AssetSelection.checks(*canonical_dbt_test_keys()),
+    description="Staging (three sources) and canonical prices for a month or a range of "
+    "months, as one run.",
 )
 
 marts_job = dg.define_asset_job(
     "energy_marts_refresh",
-    selection=dg.AssetSelection.groups("energy")
-    - dg.AssetSelection.assets(*[staging_key(s) for s in SOURCES], CANONICAL_KEY),
-    description="Rebuild the energy marts (dbt) from canonical prices.",
+    selection=dg.AssetSelection.assets(energy_marts)
+    | dg.AssetSelection.checks(*canonical_dbt_test_keys()),
+    description="Rebuild the energy marts (dbt) from canonical prices, with the dbt tests on "
+    "canonical prices and on the marts.",
 )
 
 _hour, _minute = (int(part) for part in CONFIG.schedule_time.split(":"))
 
-daily_schedule = dg.build_schedule_from_partitioned_job(
-    daily_prices_job,
+
+def partition_for_tick(scheduled: datetime) -> str:
+    """The month a tick materializes: the one holding yesterday, in the schedule's zone (on
+    the first of a month, the month just ended)."""
+    local = scheduled.astimezone(ZoneInfo(CONFIG.schedule_timezone))
+    return month_key(local.date() - timedelta(days=1))
+
+
+@dg.schedule(
+    job=daily_prices_job,
     name="energy_daily_0600",
-    hour_of_day=_hour,
-    minute_of_hour=_minute,
+    cron_schedule=f"{_minute} {_hour} * * *",
+    execution_timezone=CONFIG.schedule_timezone,
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Incremental: yesterday's prices every day at 06:00 America/New_York.",
+    description=f"Incremental: every day at {CONFIG.schedule_time} {CONFIG.schedule_timezone}, "
+    "the month that holds yesterday (on the 1st, the month just ended).",
 )
+def daily_schedule(context: dg.ScheduleEvaluationContext):
+    tick = context.scheduled_execution_time or datetime.now(ZoneInfo(CONFIG.schedule_timezone))
+    return dg.RunRequest(partition_key=partition_for_tick(tick))
+
 
 automation_sensor = dg.AutomationConditionSensorDefinition(
     "energy_marts_follow_inputs",

@@ -1,11 +1,9 @@
 """The energy domain: EIA, FRED and Yahoo Finance prices -> staging -> canonical -> marts."""
 
-from datetime import date, timedelta
-
 import dagster as dg
 
 from assets.energy import automation
-from assets.energy.assets import commodity_prices, daily_partitions, staging_assets
+from assets.energy.assets import commodity_prices, monthly_partitions, staging_assets
 from assets.energy.checks import prices_are_fresh
 from assets.energy.marts import energy_marts
 from headwater import settings
@@ -33,16 +31,12 @@ defs = dg.Definitions(
     resources=energy_source_resources(),
 )
 
-# What `make demo` runs, in order: the last DEMO_DAYS days as one run, then the marts.
-# Not the whole history: Dagster records a materialization per asset and day, and on the
-# embedded SQLite instance that bookkeeping, not the data, sets the pace (about 0.1 s a
-# day for the four assets). The full refresh is one command (README).
-DEMO_DAYS = 120
-_last = daily_partitions.get_last_partition_key()
+# What `make demo` runs, in order: the whole history (every month since start_date, the
+# month in progress included) as one run, then the marts on it.
 DEMO_PLAN = [
     (
         automation.daily_prices_job.name,
-        ((date.fromisoformat(_last) - timedelta(days=DEMO_DAYS - 1)).isoformat(), _last),
+        (monthly_partitions.get_first_partition_key(), monthly_partitions.get_last_partition_key()),
     ),
     (automation.marts_job.name, None),
 ]

@@ -1,7 +1,8 @@
 """Energy marts: the dbt models under dbt_project/models/energy, with their tests as checks.
 
 They follow their inputs declaratively: when canonical prices change, the marts
-rebuild (the automation sensor runs in `dagster dev`'s daemon).
+rebuild (the automation sensor runs in the daemon), and the dbt tests on canonical
+prices run with them.
 """
 
 from collections.abc import Mapping
@@ -13,12 +14,31 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from resources.dbt import HeadwaterTranslator, dbt_build, dbt_project
 from resources.warehouse import DuckDBWarehouse
 
+CANONICAL_KEY = dg.AssetKey(["canonical", "commodity_prices"])
+
+# Dagster's eager() without "any dependency missing": canonical prices are partitioned by
+# month and most users never load every month since the start date, so a missing month
+# upstream must not stop the marts from following the months that are loaded.
+FOLLOW_INPUTS = (
+    dg.AutomationCondition.eager()
+    .without(~dg.AutomationCondition.any_deps_missing())
+    .with_label("eager, partial history allowed")
+)
+# The dbt tests on canonical prices run when canonical prices have changed.
+TEST_WHEN_UPDATED = (
+    dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+).with_label("after canonical prices change")
+
 
 class EnergyTranslator(HeadwaterTranslator):
     def get_automation_condition(
         self, dbt_resource_props: Mapping[str, Any]
     ) -> dg.AutomationCondition | None:
-        return dg.AutomationCondition.eager()
+        return FOLLOW_INPUTS
+
+    def check_automation(self, spec: dg.AssetCheckSpec) -> dg.AutomationCondition | None:
+        return TEST_WHEN_UPDATED if spec.asset_key == CANONICAL_KEY else None
 
 
 @dbt_assets(
@@ -27,9 +47,14 @@ class EnergyTranslator(HeadwaterTranslator):
     dagster_dbt_translator=EnergyTranslator(),
     project=dbt_project,
     pool="warehouse",
-    name="energy_dbt_marts",
+    name="energy_dbt",  # the energy dbt step: the marts, their tests, the tests on canonical prices
 )
 def energy_marts(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBWarehouse
 ):
     yield from dbt_build(context, dbt, warehouse)
+
+
+def canonical_dbt_test_keys() -> list[dg.AssetCheckKey]:
+    """The dbt source tests on canonical prices (checks computed by the dbt step)."""
+    return [k for k in energy_marts.check_keys if k.asset_key == CANONICAL_KEY]

@@ -42,32 +42,66 @@ def materialization_metadata(result, key):
 
 @pytest.fixture(scope="module")
 def april_2020(tmp_path_factory):
-    """Two weeks around WTI's negative settle, materialized once for the module."""
+    """March and April 2020 (WTI's negative settle) as one run, materialized once."""
     warehouse = DuckDBWarehouse(path=str(tmp_path_factory.mktemp("wh") / "energy.duckdb"))
-    result = materialize_range(warehouse, "2020-04-13", "2020-04-24")
+    result = materialize_range(warehouse, "2020-03-01", "2020-04-01")
     assert result.success
     return warehouse, result
 
 
-def test_rows_in_equal_rows_loaded_plus_quarantined(april_2020):
+def partition_metadata(result, node):
+    """{partition: metadata values} of one asset's materializations in a run."""
+    return {
+        m.partition: {k: v.value for k, v in m.metadata.items()}
+        for m in result.asset_materializations_for_node(node)
+    }
+
+
+def count_by_month(warehouse, table):
+    rows = warehouse.query(
+        f"SELECT strftime(date_trunc('month', price_date), '%Y-%m-%d') AS month, count(*) AS n "
+        f"FROM {table} GROUP BY 1"
+    ).to_pylist()
+    return {r["month"]: r["n"] for r in rows}
+
+
+def test_each_month_carries_its_own_figures(april_2020):
+    """Per partition: rows in = loaded + quarantined, and the figures are that month's own
+    (they match the warehouse month by month), not the run's totals copied onto each."""
     warehouse, result = april_2020
     for source in ("eia", "fred", "yahoo"):
-        meta = result.asset_materializations_for_node(f"staging__{source}_prices")[0].metadata
-        rows_in, loaded, quarantined = (
-            meta[k].value for k in ("rows_in", "rows_loaded", "rows_quarantined")
-        )
-        assert rows_in == loaded + quarantined > 0
-        stored = (
-            warehouse.query(f"SELECT count(*) AS n FROM staging.{source}_prices")
-            .column("n")[0]
-            .as_py()
-        )
-        held = (
-            warehouse.query(f"SELECT count(*) AS n FROM quarantine.{source}_prices")
-            .column("n")[0]
-            .as_py()
-        )
-        assert (stored, held) == (loaded, quarantined)
+        months = partition_metadata(result, f"staging__{source}_prices")
+        assert set(months) == {"2020-03-01", "2020-04-01"}
+        stored = count_by_month(warehouse, f"staging.{source}_prices")
+        held = count_by_month(warehouse, f"quarantine.{source}_prices")
+        for month, meta in months.items():
+            assert meta["rows_in"] == meta["rows_loaded"] + meta["rows_quarantined"] > 0
+            assert meta["rows_loaded"] == meta["dagster/row_count"] == stored[month]
+            assert meta["rows_quarantined"] == held.get(month, 0)
+            assert sum(meta["quarantined_by_rule"].values()) == meta["rows_quarantined"]
+            assert (
+                meta["window"]
+                == {
+                    "2020-03-01": "[2020-03-01, 2020-04-01)",
+                    "2020-04-01": "[2020-04-01, 2020-05-01)",
+                }[month]
+            )
+    canonical = partition_metadata(result, "canonical__commodity_prices")
+    stored = count_by_month(warehouse, "canonical.commodity_prices")
+    assert {m: meta["dagster/row_count"] for m, meta in canonical.items()} == stored
+    assert stored["2020-03-01"] != stored["2020-04-01"]  # 22 vs 21 trading days, x3
+
+
+def test_quarantined_records_are_shown_with_rule_and_reason(april_2020):
+    """FRED reports "." on Good Friday (2020-04-10): April's metadata shows those records,
+    March's (no holiday) shows none."""
+    _, result = april_2020
+    months = partition_metadata(result, "staging__fred_prices")
+    assert months["2020-04-01"]["quarantined_by_rule"] == {"E-R03": 3}
+    sample = months["2020-04-01"]["quarantine_sample"]
+    assert "| rule | origin | reason |" in sample
+    assert "| E-R03 | " in sample and "value missing ('.') on 2020-04-10" in sample
+    assert months["2020-03-01"]["quarantine_sample"] == "none"
 
 
 def test_canonical_has_one_row_per_commodity_and_business_day(april_2020):
@@ -78,8 +112,9 @@ def test_canonical_has_one_row_per_commodity_and_business_day(april_2020):
     ).to_pylist()
     assert [r["commodity"] for r in rows] == ["BRENT", "NATGAS", "WTI"]
     for r in rows:
-        assert r["n"] == r["days"] == 10  # two trading weeks, no holiday
-        assert (str(r["first"]), str(r["last"])) == ("2020-04-13", "2020-04-24")
+        # 22 weekdays in March, 22 in April less Good Friday (2020-04-10).
+        assert r["n"] == r["days"] == 43
+        assert (str(r["first"]), str(r["last"])) == ("2020-03-02", "2020-04-30")
 
 
 def test_wti_negative_settle_is_kept_and_warned(april_2020):
@@ -105,12 +140,12 @@ def test_quality_gates_pass_on_sample_data(april_2020):
 
 def test_same_range_twice_leaves_the_same_tables(april_2020, tmp_path):
     warehouse = DuckDBWarehouse(path=str(tmp_path / "again.duckdb"))
-    assert materialize_range(warehouse, "2020-04-13", "2020-04-24").success
+    assert materialize_range(warehouse, "2020-03-01", "2020-04-01").success
     first = snapshot(warehouse)
-    assert materialize_range(warehouse, "2020-04-13", "2020-04-24").success
+    assert materialize_range(warehouse, "2020-03-01", "2020-04-01").success
     assert snapshot(warehouse) == first
-    # ... and a single day inside it, re-run alone, changes nothing either.
-    assert materialize_range(warehouse, "2020-04-20", "2020-04-20").success
+    # ... and a single month inside it, re-run alone, changes nothing either.
+    assert materialize_range(warehouse, "2020-04-01", "2020-04-01").success
     assert snapshot(warehouse) == first
     assert snapshot(warehouse) == snapshot(april_2020[0])
 
@@ -134,7 +169,7 @@ def test_live_mode_against_local_apis_matches_sample_mode(april_2020, tmp_path):
             PYTHON_ASSETS,
             resources={"warehouse": warehouse, **live_resources(api)},
             instance=dg.DagsterInstance.ephemeral(),
-            tags={RANGE_START_TAG: "2020-04-13", RANGE_END_TAG: "2020-04-24"},
+            tags={RANGE_START_TAG: "2020-03-01", RANGE_END_TAG: "2020-04-01"},
         )
     assert result.success
     assert (
@@ -144,12 +179,12 @@ def test_live_mode_against_local_apis_matches_sample_mode(april_2020, tmp_path):
 
 
 def test_failed_quality_gate_blocks_canonical(tmp_path):
-    """FRED answers with no observations: its completeness gate fails (ERROR, blocking) and
-    canonical prices are not built from incomplete inputs."""
+    """FRED answers with no observations for April: its completeness gate fails (ERROR,
+    blocking) and canonical prices are not built from incomplete inputs."""
     warehouse = DuckDBWarehouse(path=str(tmp_path / "gate.duckdb"))
     empty = wf.dumps(
         wf.fred_observations(
-            [], observation_start="2020-04-13", observation_end="2020-04-24", count=0
+            [], observation_start="2020-04-01", observation_end="2020-04-30", count=0
         )
     )
     with FakeEnergyAPI(through=date(2020, 5, 1)) as api:
@@ -158,7 +193,7 @@ def test_failed_quality_gate_blocks_canonical(tmp_path):
             PYTHON_ASSETS,
             resources={"warehouse": warehouse, **live_resources(api)},
             instance=dg.DagsterInstance.ephemeral(),
-            tags={RANGE_START_TAG: "2020-04-13", RANGE_END_TAG: "2020-04-24"},
+            tags={RANGE_START_TAG: "2020-04-01", RANGE_END_TAG: "2020-04-01"},
             raise_on_error=False,
         )
     assert not result.success
