@@ -36,7 +36,7 @@ from assets.workforce.stages import (
 )
 from headwater import settings
 from headwater.quality import quarantine_table
-from resources.warehouse import DuckDBWarehouse, table_exists, warehouse_lock
+from resources.warehouse import DuckDBWarehouse, table_exists
 
 GROUP = "workforce"
 SCHEMA = "workforce"
@@ -195,8 +195,9 @@ def workforce_assumptions(
     pool="warehouse",
 )
 def workforce_census_models(warehouse: DuckDBWarehouse) -> Iterator[dg.MaterializeResult]:
-    with warehouse_lock(warehouse.path, warehouse.lock_timeout_s):
-        outcome = workforce_dbt(warehouse.path).build("tag:workforce_census")
+    outcome = workforce_dbt(warehouse.path).build(
+        "tag:workforce_census", lock_timeout_s=warehouse.lock_timeout_s
+    )
     if not outcome.success:
         raise dg.Failure(description=f"stage initialization: {_dbt_failure(outcome)}")
     with warehouse.connect() as con:
@@ -349,10 +350,12 @@ class _YearRun:
         total, log = len(self.years), self.context.log
         started = time.monotonic()
         progress.emit(progress.ProgressEvent("year_started", year, self.index, total))
-        with warehouse_lock(self.warehouse.path, self.warehouse.lock_timeout_s):
-            outcome = self.dbt.build(
-                "tag:workforce_yearly", year=year, first_year=self.cfg.start_year
-            )
+        outcome = self.dbt.build(
+            "tag:workforce_yearly",
+            year=year,
+            first_year=self.cfg.start_year,
+            lock_timeout_s=self.warehouse.lock_timeout_s,
+        )
         dbt_seconds = time.monotonic() - started
         stage_seconds = {stage: 0.0 for stage, _ in YEARLY_STAGES}
         for node in outcome.nodes:
