@@ -2,6 +2,8 @@
 
 import dagster as dg
 
+from headwater.dead_runs import process_tags
+
 # Dagster's run tags for "this run covers a partition range" (what the UI's backfill
 # and `dagster asset materialize --partition-range` set for single-run backfills).
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -24,7 +26,7 @@ def run_job(
 ) -> dg.ExecuteInProcessResult:
     """Execute a job in this process, recorded in `instance`; a partition range runs as one run."""
     job = defs.resolve_job_def(job_name)
-    run_tags = dict(tags or {})
+    run_tags = dict(tags or {}) | process_tags()
     if partition_range is not None:
         first, last = partition_range
         run_tags |= {RANGE_START_TAG: first, RANGE_END_TAG: last}

@@ -62,8 +62,14 @@ def ensure_dagster_home() -> Path:
     home = dagster_home()
     home.mkdir(parents=True, exist_ok=True)
     instance_yaml = home / "dagster.yaml"
-    if not instance_yaml.exists():
-        instance_yaml.write_text((REPO_ROOT / "dagster.yaml").read_text())
+    ours = (REPO_ROOT / "dagster.yaml").read_text()
+    # A copy made from an earlier version of the repo's file is brought up to date; a file
+    # someone wrote themselves (another first line) is left alone.
+    if not instance_yaml.exists() or (
+        instance_yaml.read_text().splitlines()[:1] == ours.splitlines()[:1]
+        and instance_yaml.read_text() != ours
+    ):
+        instance_yaml.write_text(ours)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 

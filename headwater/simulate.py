@@ -71,7 +71,8 @@ def run(args) -> int:
     try:
         census = _census_summary(cfg)
     except (OSError, ValueError) as exc:
-        return _fail(f"census: {exc}")
+        # One line, whatever the reader's message held: the file errors name the file.
+        return _fail("census: " + " ".join(str(exc).splitlines()))
 
     import dagster as dg
 
@@ -116,23 +117,33 @@ def run(args) -> int:
 
 
 def _census_summary(cfg) -> dict:
+    """What the census run would load and quarantine. A file that cannot be a census
+    raises CensusFileError (a ValueError) with one line naming the file."""
     from assets.workforce.assets import SAMPLE_CENSUS_SEED, census_date
     from assets.workforce.census import apply_census_rules, generate_census, read_census_file
 
     if cfg.census.path:
-        path = Path(cfg.census.path)
-        if not path.exists():
-            raise ValueError(f"{path}: no such file")
-        raw, source = read_census_file(path), str(path)
+        path = Path(cfg.census.path).expanduser()
+        raw, source = read_census_file(path, columns=cfg.census.columns), str(path)
     else:
         raw = generate_census(cfg.census.sample_size, census_date(cfg), seed=SAMPLE_CENSUS_SEED)
         source = f"generated sample of {cfg.census.sample_size} employees"
-    result = apply_census_rules(raw, census_date(cfg), cfg.levels, origin=source)
+    result = apply_census_rules(
+        raw,
+        census_date(cfg),
+        cfg.levels,
+        origin=source,
+        min_age_at_hire=cfg.census.min_age_at_hire,
+    )
     by_rule: dict[str, int] = {}
     for r in result.rejections:
         by_rule[r.rule_id] = by_rule.get(r.rule_id, 0) + 1
     if result.valid.num_rows == 0:
-        raise ValueError(f"{source}: no valid rows ({by_rule})")
+        first = result.rejections[0]
+        raise ValueError(
+            f"{source}: no valid rows ({by_rule}), e.g. {first.origin}: {first.rule_id} "
+            f"{first.reason}"
+        )
     return {
         "source": source,
         "rows": result.rows_in,
@@ -214,6 +225,7 @@ def _print_plan(args, cfg, census, years, run_years, run_inputs, status) -> None
 def _execute(args, cfg, instance, defs, run_years, run_inputs) -> int:
     from assets.workforce import progress
     from assets.workforce.definitions import INPUTS_JOB, REPORTS_JOB, SIMULATION_JOB
+    from headwater.dead_runs import process_tags
     from headwater.runs import RANGE_END_TAG, RANGE_START_TAG
 
     run_config = {
@@ -256,7 +268,7 @@ def _execute(args, cfg, instance, defs, run_years, run_inputs) -> int:
     inputs_seconds = 0.0
     with progress.listen(show):
         for job_name, years in jobs:
-            tags = {"headwater/trigger": "simulate"}
+            tags = {"headwater/trigger": "simulate"} | process_tags()
             if years:
                 tags |= {RANGE_START_TAG: years[0], RANGE_END_TAG: years[1]}
                 print(f"-> {job_name} [{years[0]}..{years[1]}]", flush=True)

@@ -6,16 +6,25 @@ as it has the file open, so overlapping runs - from the daemon, the CLI, two
 terminals - queue behind each other instead of failing with "Could not set
 lock on file". The lock is an flock on a file beside the database; it is
 re-entrant within a process so a step can hold it while dbt (in-process)
-opens the same database.
+opens the same database. The kernel drops an flock when its process dies, so a
+killed run never keeps the warehouse.
+
+The holder writes who it is into the lock file; a process waiting for the lock
+sleeps (it never spins) and says every few seconds which run holds it, and since
+when.
 """
 
 import fcntl
+import json
 import os
 import re
+import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +38,14 @@ from headwater import settings
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 _held: dict[str, tuple[int, int]] = {}  # lock path -> (fd, depth)
 _held_guard = threading.RLock()
+_holder = {"what": f"process {os.getpid()}"}  # who this process is, written into the lock file
+POLL_S = 0.2  # between two tries for a held lock
+REPORT_EVERY_S = 5.0  # how often a waiting process says what it waits for
+
+
+def describe_holder(what: str) -> None:
+    """What this process writes into lock files it holds (e.g. "run 1234abcd (job)")."""
+    _holder["what"] = what
 
 
 def quote_table(name: str) -> str:
@@ -86,19 +103,50 @@ def warehouse_lock(db_path: Path | str, timeout_s: float = 1800.0) -> Iterator[N
 
 def _acquire(lock_path: str, timeout_s: float) -> int:
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    deadline = time.monotonic() + timeout_s
+    started = time.monotonic()
+    next_report = started + REPORT_EVERY_S
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
         except BlockingIOError:
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now - started > timeout_s:
                 os.close(fd)
                 raise TimeoutError(
-                    f"warehouse {lock_path}: another process held the writer lock for "
-                    f"more than {timeout_s:.0f} s"
+                    f"warehouse {lock_path}: {lock_holder(lock_path)} held the writer lock "
+                    f"for more than {timeout_s:.0f} s"
                 ) from None
-            time.sleep(0.05)
+            if now >= next_report:
+                print(
+                    f"waiting {now - started:.0f} s for the warehouse writer lock "
+                    f"({lock_path}): held by {lock_holder(lock_path)}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                next_report = now + REPORT_EVERY_S
+            time.sleep(POLL_S)
+            continue
+        record = {
+            "what": _holder["what"],
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "since": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        }
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(record).encode(), 0)
+        return fd
+
+
+def lock_holder(lock_path: str) -> str:
+    """Who holds the lock, as its holder wrote it: "run ... (pid P on host H) since T"."""
+    try:
+        record = json.loads(Path(lock_path).read_text() or "{}")
+        return (
+            f"{record['what']} (pid {record['pid']} on host {record['host']}) "
+            f"since {record['since']}"
+        )
+    except (OSError, ValueError, KeyError):
+        return "another process"
 
 
 class DuckDBWarehouse(ConfigurableResource):
@@ -106,6 +154,16 @@ class DuckDBWarehouse(ConfigurableResource):
 
     path: str = Field(default_factory=lambda: str(settings.warehouse_path()))
     lock_timeout_s: float = 1800.0
+
+    def setup_for_execution(self, context) -> None:
+        """In a run: record which process executes it (so a killed run can be told from a
+        live one, headwater.dead_runs) and name the run in the lock file."""
+        if context.instance is not None and context.run_id:
+            from headwater.dead_runs import process_tags
+
+            context.instance.add_run_tags(context.run_id, process_tags())
+            job = context.dagster_run.job_name if context.dagster_run else "job"
+            describe_holder(f"run {context.run_id} ({job})")
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -117,7 +117,7 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str, year: int | None = None) -
     pool="warehouse",
     kinds={"duckdb"},
     tags=STEP_TAGS["inputs"],
-    description="Census rows that pass the census rules (W-R01..W-R08); the others go to "
+    description="Census rows that pass the census rules (W-R01..W-R11); the others go to "
     "quarantine.workforce_census with the rule and reason.",
 )
 def census(
@@ -127,8 +127,14 @@ def census(
 ) -> dg.MaterializeResult:
     cfg = workforce_settings.load()
     path = census_file(cfg)
-    raw = read_census_file(path)
-    result = apply_census_rules(raw, census_date(cfg), cfg.levels, origin=path.name)
+    raw = read_census_file(path, columns=cfg.census.columns)
+    result = apply_census_rules(
+        raw,
+        census_date(cfg),
+        cfg.levels,
+        origin=path.name,
+        min_age_at_hire=cfg.census.min_age_at_hire,
+    )
     warehouse.replace_table("workforce.census", result.valid)
     warehouse.replace_table(QUARANTINE_TABLE, quarantine_table(result.rejections))
     by_rule: dict[str, int] = {}

@@ -5,6 +5,8 @@ Rows that break a rule are set aside with the rule id and a reason
 either loaded or quarantined, never dropped.
 """
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -13,13 +15,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from assets.workforce.config import DEFAULT_MIN_AGE_AT_HIRE
 from headwater.quality import Rejection
 
 REQUIRED = ["employee_id", "birth_date", "hire_date", "gross_compensation"]
 OPTIONAL = ["termination_date", "level", "deferral_rate"]
 COLUMNS = REQUIRED + OPTIONAL
 
-# Census rule catalogue (docs/workforce.md).
+# Census rule catalogue (README, "Workforce simulation").
 RULES = {
     "W-R01": "required field missing",
     "W-R02": "unparseable date or number",
@@ -29,6 +32,9 @@ RULES = {
     "W-R06": "non-positive pay",
     "W-R07": "level not in the configured levels",
     "W-R08": "deferral_rate outside [0, 1]",
+    "W-R09": "birth date after the census date",
+    "W-R10": "birth date after hire date",
+    "W-R11": "age at hire below workforce.census.min_age_at_hire",
 }
 
 CENSUS_SCHEMA = pa.schema(
@@ -113,24 +119,192 @@ def _dirty_rows(frame: pd.DataFrame, as_of: date, count: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def read_census_file(path: Path | str) -> pd.DataFrame:
+CSV_SUFFIXES = (".csv", ".txt")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+_EXPECTED = "expected a census .csv or .parquet file"
+_SNIFF_BYTES = 8192
+
+
+class CensusFileError(ValueError):
+    """A census file that cannot be read as a census. The message is one line naming the
+    file and what was expected, for the user to fix the file, not a program error."""
+
+
+def read_census_file(path: Path | str, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Read a user census (CSV or Parquet) as strings, so every value reaches the rules
-    exactly as written."""
+    exactly as written, with the standard column names.
+
+    `columns` maps standard names to the file's own (`workforce.census.columns`); a
+    standard column it does not name is looked up under its standard name. A file that
+    cannot be a census raises CensusFileError."""
     path = Path(path)
-    if path.suffix.lower() in (".parquet", ".pq"):
-        frame = pd.read_parquet(path)
-        frame = frame.astype(object).where(frame.notna(), "").astype(str)
-    elif path.suffix.lower() in (".csv", ".txt"):
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    else:
-        raise ValueError(f"{path}: census must be .csv or .parquet")
-    missing = [c for c in REQUIRED if c not in frame.columns]
+    columns = dict(columns or {})
+    unknown = sorted(set(columns) - set(COLUMNS))
+    if unknown:
+        raise ValueError(f"census column mapping: {unknown} are not census columns {COLUMNS}")
+    frame = _read_table(path)
+    if frame.empty:
+        what = "no rows" if path.suffix.lower() in PARQUET_SUFFIXES else "a header but no rows"
+        raise CensusFileError(f"{path}: has {what}; expected one row per employee")
+    for standard, name in columns.items():
+        if name not in frame.columns:
+            raise CensusFileError(
+                f"{path}: no column {name!r}, which workforce.census.columns.{standard} maps "
+                f"{standard} to; the file's columns are {_shown(frame.columns)}"
+            )
+    source = {c: columns.get(c, c) for c in COLUMNS}
+    repeated = [n for n in source.values() if n in frame.attrs.get("repeated", [])]
+    if repeated:
+        raise CensusFileError(
+            f"{path}: the header names {repeated} more than once; expected one column each"
+        )
+    missing = [c for c in REQUIRED if source[c] not in frame.columns]
     if missing:
-        raise ValueError(f"{path}: census has no column(s) {missing}; required: {REQUIRED}")
-    for col in OPTIONAL:
-        if col not in frame.columns:
-            frame[col] = ""
-    return frame[COLUMNS].fillna("")
+        raise CensusFileError(
+            f"{path}: no column(s) {missing}; required: {REQUIRED}; the "
+            f"file's columns are {_shown(frame.columns)} (other names can be mapped with "
+            "workforce.census.columns)"
+        )
+    out = pd.DataFrame(
+        {c: frame[source[c]] if source[c] in frame.columns else "" for c in COLUMNS}
+    ).fillna("")
+    # Parquet has no header line: its first record is row 1, a CSV's is line 2.
+    out.attrs["first_row"] = 1 if path.suffix.lower() in PARQUET_SUFFIXES else 2
+    return out
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise CensusFileError(f"{path}: no such file; {_EXPECTED}")
+    if path.is_dir():
+        raise CensusFileError(f"{path}: is a directory; {_EXPECTED}")
+    if suffix not in CSV_SUFFIXES + PARQUET_SUFFIXES:
+        kind = f"a {suffix} file" if suffix else "a file without an extension"
+        raise CensusFileError(f"{path}: is {kind}; {_EXPECTED}")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise CensusFileError(f"{path}: cannot be read ({exc.strerror}); {_EXPECTED}") from None
+    if not head.strip():
+        raise CensusFileError(
+            f"{path}: is empty; expected a header row ({', '.join(REQUIRED)}, ...) and one "
+            "row per employee"
+        )
+    if suffix in PARQUET_SUFFIXES:
+        return _read_parquet(path, head)
+    return _read_csv(path, head)
+
+
+def _read_parquet(path: Path, head: bytes) -> pd.DataFrame:
+    if not head.startswith(b"PAR1"):
+        hint = "; it looks like text: a CSV census must be named .csv" if _is_text(head) else ""
+        raise CensusFileError(
+            f"{path}: is not a Parquet file (no PAR1 signature){hint}; expected a census "
+            "Parquet file"
+        )
+    try:
+        frame = pd.read_parquet(path)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise CensusFileError(
+            f"{path}: cannot be read as Parquet ({_first_line(exc)}); expected a census "
+            "Parquet file"
+        ) from None
+    return pd.DataFrame({str(name): _as_text(frame[name]) for name in frame.columns})
+
+
+def _read_csv(path: Path, head: bytes) -> pd.DataFrame:
+    if head.startswith(b"PAR1"):
+        hint = "it is a Parquet file: name it .parquet"
+    elif head.startswith(b"PK\x03\x04"):
+        hint = "it looks like a zip or Excel workbook: save it as CSV"
+    elif not _is_text(head, strict=False):
+        hint = "it is binary, not text"
+    else:
+        hint = ""
+    if hint:
+        raise CensusFileError(f"{path}: is not a CSV file ({hint}); expected a census CSV file")
+    try:
+        # utf-8-sig: spreadsheet exports often start with a byte-order mark, which would
+        # otherwise become part of the first column's name.
+        # header=None: a row longer than the header is then an error; with the header
+        # read by pandas, extra fields on the first row silently become an index.
+        cells = pd.read_csv(
+            path, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig"
+        )
+    except pd.errors.EmptyDataError:
+        raise CensusFileError(
+            f"{path}: is empty; expected a header row ({', '.join(REQUIRED)}, ...) and one "
+            "row per employee"
+        ) from None
+    except UnicodeDecodeError:
+        raise CensusFileError(
+            f"{path}: is not UTF-8 text; expected a census CSV file encoded as UTF-8"
+        ) from None
+    except pd.errors.ParserError as exc:
+        raise CensusFileError(
+            f"{path}: is not a well-formed CSV ({_first_line(exc)}); expected a census CSV "
+            "file with the same number of fields on every line"
+        ) from None
+    names = [str(c).strip() for c in cells.iloc[0].fillna("")]
+    frame = cells.iloc[1:].reset_index(drop=True)
+    # A repeated name gets a suffix (as pandas does), and is remembered so that a column
+    # the census uses is never taken from one of two same-named columns by chance.
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        unique.append(f"{name}.{seen[name]}" if name in seen else name)
+        seen[name] = seen.get(name, 0) + 1
+    frame.columns = unique
+    frame.attrs["repeated"] = sorted(n for n, k in seen.items() if k > 1)
+    return frame
+
+
+def _as_text(col: pd.Series) -> pd.Series:
+    """A Parquet column as the strings a CSV would hold. Timestamps at midnight (in their
+    own time zone) are dates; one with a time of day stays as written, so W-R02 shows it
+    rather than the time being dropped silently."""
+    if isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(col):
+        at_midnight = col == col.dt.normalize()
+        text = col.dt.strftime("%Y-%m-%d").where(at_midnight, col.astype(str))
+        return text.where(col.notna(), "").astype(str)
+    return col.astype(object).where(col.notna(), "").astype(str)
+
+
+def _is_text(head: bytes, strict: bool = True) -> bool:
+    """Whether the start of a file reads as text. Not strict: any 8-bit text (a wrongly
+    encoded CSV gets its own message from the reader), only NUL bytes mean binary."""
+    if b"\x00" in head:
+        return False
+    if not strict:
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(head) - 3  # a character cut at the end of the sample
+    return True
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _shown(names, limit: int = 12) -> str:
+    names = [str(n) for n in names]
+    return str(names[:limit])[:-1] + (
+        f", ... {len(names) - limit} more]" if len(names) > limit else "]"
+    )
+
+
+def _not_a_date(column: str, value: str) -> str:
+    # A timestamp with a time of day (e.g. from Parquet) is named as such, so the fix
+    # (export the date, not the moment) is clear.
+    timed = re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}.*", value) is not None
+    return f"{column} {value!r} is not a YYYY-MM-DD date" + (
+        " (it has a time of day)" if timed else ""
+    )
 
 
 @dataclass(frozen=True)
@@ -141,7 +315,11 @@ class CensusResult:
 
 
 def apply_census_rules(
-    raw: pd.DataFrame, as_of: date, levels: list[int], origin: str
+    raw: pd.DataFrame,
+    as_of: date,
+    levels: list[int],
+    origin: str,
+    min_age_at_hire: int = DEFAULT_MIN_AGE_AT_HIRE,
 ) -> CensusResult:
     """Split a census (string values) into valid typed rows and rejections. A row gets the
     first rule it breaks; rows sharing a duplicated id are all set aside, since nothing
@@ -165,7 +343,7 @@ def apply_census_rules(
         parsed = pd.to_datetime(frame[col], format="%Y-%m-%d", errors="coerce")
         dates[col] = parsed
         bad = parsed.isna() & (frame[col] != "")
-        flag(bad, "W-R02", lambda i, c=col: f"{c} {frame.at[i, c]!r} is not a YYYY-MM-DD date")
+        flag(bad, "W-R02", lambda i, c=col: _not_a_date(c, frame.at[i, c]))
     numbers = {}
     for col in ["gross_compensation", "level", "deferral_rate"]:
         parsed = pd.to_numeric(frame[col].where(frame[col] != ""), errors="coerce")
@@ -211,10 +389,37 @@ def apply_census_rules(
         "W-R08",
         lambda i: f"deferral_rate {frame.at[i, 'deferral_rate']} is outside [0, 1]",
     )
+    birth, hire = dates["birth_date"], dates["hire_date"]
+    flag(
+        birth > as_of_ts,
+        "W-R09",
+        lambda i: f"birth_date {frame.at[i, 'birth_date']} is after the census date {as_of}",
+    )
+    flag(
+        birth > hire,
+        "W-R10",
+        lambda i: (
+            f"birth_date {frame.at[i, 'birth_date']} is after hire_date {frame.at[i, 'hire_date']}"
+        ),
+    )
+    # Whole years completed on the hire date (not days / 365.25, which is off by one
+    # around birthdays).
+    before_birthday = (hire.dt.month * 100 + hire.dt.day) < (birth.dt.month * 100 + birth.dt.day)
+    age_at_hire = hire.dt.year - birth.dt.year - before_birthday.astype(int)
+    flag(
+        age_at_hire < min_age_at_hire,
+        "W-R11",
+        lambda i: (
+            f"age at hire {int(age_at_hire[i])} (birth_date {frame.at[i, 'birth_date']}, "
+            f"hire_date {frame.at[i, 'hire_date']}) is below the minimum "
+            f"{min_age_at_hire} (workforce.census.min_age_at_hire)"
+        ),
+    )
 
     bad = rule.notna()
+    first_row = raw.attrs.get("first_row", 2)  # a CSV's header is line 1
     rejections = [
-        Rejection(rule[i], reason[i], f"{origin}#row={i + 2}", raw.iloc[i].to_dict())
+        Rejection(rule[i], reason[i], f"{origin}#row={i + first_row}", raw.iloc[i].to_dict())
         for i in bad[bad].index
     ]
     ok = ~bad

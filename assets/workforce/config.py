@@ -1,15 +1,15 @@
 """Simulation assumptions: the `workforce:` section of config/headwater.yaml.
 
-Every key has a documented default (docs/workforce.md), so an empty section is a
-valid plan. Unknown keys are rejected, and cross-field rules (levels present in
-every table, shares summing to one, tiers ascending) fail at load with the key
-named, before any year runs.
+Every key has a documented default (README, "Workforce simulation"), so an empty
+section is a valid plan. Unknown keys are rejected, and cross-field rules (levels
+present in every table, shares summing to one, tiers ascending) fail at load with
+the key named, before any year runs.
 """
 
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from headwater.config import load_section
 
@@ -17,6 +17,7 @@ Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 Money = Annotated[float, Field(gt=0.0)]
 
 DEFAULT_LEVELS = (1, 2, 3, 4, 5)
+DEFAULT_MIN_AGE_AT_HIRE = 14
 
 
 class _Strict(BaseModel):
@@ -26,6 +27,40 @@ class _Strict(BaseModel):
 class CensusSettings(_Strict):
     path: str | None = None  # CSV or Parquet; None = the generated sample census
     sample_size: int = Field(default=1000, ge=10, le=1_000_000)
+    # W-R11. Strict, so `true` or "14" is refused rather than read as a number.
+    min_age_at_hire: int = Field(default=DEFAULT_MIN_AGE_AT_HIRE, ge=0, le=100, strict=True)
+    # Standard census column -> the name of that column in the user's file; standard
+    # columns not listed are looked up under their own name.
+    columns: dict[str, str] = {}
+
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, columns: dict[str, str]) -> dict[str, str]:
+        # Imported here: the census module brings pandas, which loading settings does
+        # not otherwise need.
+        from assets.workforce.census import COLUMNS as CENSUS_COLUMNS
+
+        for standard, name in columns.items():
+            if standard not in CENSUS_COLUMNS:
+                raise ValueError(
+                    f"workforce.census.columns.{standard}: not a census column; the keys are "
+                    f"the standard names {CENSUS_COLUMNS}, the values your file's names"
+                )
+            if not name.strip():
+                raise ValueError(
+                    f"workforce.census.columns.{standard}: needs the name of a column in the "
+                    "census file (got an empty name)"
+                )
+        # Stripped like the CSV header names they must match.
+        columns = {standard: name.strip() for standard, name in columns.items()}
+        names = list(columns.values())
+        shared = sorted({n for n in names if names.count(n) > 1})
+        if shared:
+            raise ValueError(
+                f"workforce.census.columns: each file column can feed one standard column "
+                f"(got {shared} more than once)"
+            )
+        return columns
 
 
 class TerminationSettings(_Strict):

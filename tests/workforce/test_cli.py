@@ -1,5 +1,10 @@
 """`headwater simulate` end to end: dry run, a failed year, resume, bad input."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import dagster as dg
 import pytest
 
@@ -9,6 +14,7 @@ from resources.warehouse import DuckDBWarehouse
 from tests.workforce.conftest import write_config
 
 SNAPSHOT = table_key("fct_workforce_snapshot")
+HEADWATER = str(Path(sys.executable).parent / "headwater")
 
 
 @pytest.fixture
@@ -81,6 +87,132 @@ def test_user_census_file_with_bad_rows(home, capsys):
     code = cli.main(["simulate", "--config", str(config), "--census", str(census), "--dry-run"])
     assert code == 0
     assert "3 rows, 1 valid, 2 to quarantine {'W-R04': 1, 'W-R06': 1}" in capsys.readouterr().out
+
+
+# The workforce README's example of another layout: the same columns, `employee_` names,
+# plus columns the census does not use.
+EMPLOYEE_LAYOUT = {
+    "birth_date": "employee_birth_date",
+    "hire_date": "employee_hire_date",
+    "termination_date": "employee_termination_date",
+    "gross_compensation": "employee_gross_compensation",
+    "deferral_rate": "employee_deferral_rate",
+}
+
+
+def test_census_in_another_layout_through_the_column_mapping(home, capsys):
+    tmp_path, _ = home
+    config = write_config(
+        tmp_path / "mapped.yaml",
+        census={"sample_size": 200, "min_age_at_hire": 16, "columns": EMPLOYEE_LAYOUT},
+    )
+    census = tmp_path / "employees.csv"
+    census.write_text(
+        "employee_id,employee_ssn,employee_birth_date,employee_hire_date,"
+        "employee_termination_date,employee_gross_compensation,employee_deferral_rate,active\n"
+        "E1,000-00-0001,1980-01-01,2015-01-01,,70000,0.05,true\n"
+        "E2,000-00-0002,1975-03-15,2001-06-01,2020-01-31,85000,0.00,false\n"
+        "E3,000-00-0003,2090-01-01,2019-01-01,,60000,0.03,true\n"  # W-R09
+        "E4,000-00-0004,2012-05-01,2011-01-01,,60000,0.03,true\n"  # W-R10
+        "E5,000-00-0005,1999-01-01,2014-01-01,,60000,0.03,true\n"  # W-R11: 15 < 16
+    )
+    code = cli.main(["simulate", "--config", str(config), "--census", str(census), "--dry-run"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert (
+        f"census:     {census}: 5 rows, 2 valid, 3 to quarantine "
+        "{'W-R09': 1, 'W-R10': 1, 'W-R11': 1}"
+    ) in out
+    # The same file without the mapping is refused, naming the file and the column.
+    assert (
+        cli.main(["simulate", "--config", str(home[1]), "--census", str(census), "--dry-run"]) == 2
+    )
+    err = capsys.readouterr().err
+    assert str(census) in err and "no column(s) ['birth_date', 'hire_date'" in err
+
+
+def _bad_census(root: Path, case: str) -> tuple[Path, Path, str]:
+    """(census, settings, what the message must say) for one kind of file that is not a
+    census."""
+    config = write_config(root / "plain.yaml", census={"sample_size": 200})
+    header = "employee_id,birth_date,hire_date,gross_compensation\n"
+    row = "E1,1980-01-01,2010-01-01,70000\n"
+    if case == "empty":
+        (root / "empty.csv").write_text("")
+        return root / "empty.csv", config, "is empty; expected a header row"
+    if case == "header only":
+        (root / "header_only.csv").write_text(header)
+        return root / "header_only.csv", config, "has a header but no rows"
+    if case == "directory":
+        (root / "a_folder").mkdir()
+        return root / "a_folder", config, "is a directory; expected a census .csv"
+    if case == "other type":
+        (root / "census.xlsx").write_bytes(b"PK\x03\x04\x14\x00\x06\x00")
+        return root / "census.xlsx", config, "is a .xlsx file; expected a census .csv"
+    if case == "not parquet":
+        (root / "text.parquet").write_text(header + row)
+        return root / "text.parquet", config, "is not a Parquet file"
+    if case == "binary csv":
+        (root / "binary.csv").write_bytes(b"\x00\x01\x02\x03\xff\xfe")
+        return root / "binary.csv", config, "is not a CSV file (it is binary"
+    if case == "missing":
+        return root / "missing.csv", config, "no such file; expected a census .csv"
+    assert case == "mapped column absent"
+    mapped = write_config(
+        root / "mapped.yaml", census={"sample_size": 200, "columns": {"employee_id": "emp_no"}}
+    )
+    (root / "good.csv").write_text(header + row)
+    return (
+        root / "good.csv",
+        mapped,
+        "no column 'emp_no', which workforce.census.columns.employee_id maps",
+    )
+
+
+BAD_CENSUS_CASES = [
+    "empty",
+    "header only",
+    "directory",
+    "other type",
+    "not parquet",
+    "binary csv",
+    "missing",
+    "mapped column absent",
+]
+
+
+@pytest.mark.parametrize("case", BAD_CENSUS_CASES)
+def test_a_file_that_is_not_a_census_is_one_line_and_exit_2(home, capsys, case):
+    census, config, expected = _bad_census(home[0], case)
+    code = cli.main(["simulate", "--config", str(config), "--census", str(census), "--dry-run"])
+    captured = capsys.readouterr()
+    assert code == 2, captured.err
+    (line,) = captured.err.splitlines()
+    assert line.startswith(f"simulate: census: {census.resolve()}: ")
+    assert expected in line
+    assert "Traceback" not in captured.out + captured.err
+
+
+@pytest.mark.parametrize("case", ["empty", "directory"])
+def test_a_file_that_is_not_a_census_in_a_real_process(tmp_path, case):
+    # As the issue saw it: the installed command, stderr as a user reads it.
+    census, config, expected = _bad_census(tmp_path, case)
+    env = os.environ | {
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+        "HEADWATER_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
+        "HEADWATER_SAMPLE_DIR": str(tmp_path / "sample"),
+    }
+    done = subprocess.run(
+        [HEADWATER, "simulate", "--config", str(config), "--census", str(census), "--dry-run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "Traceback" not in done.stdout + done.stderr
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"simulate: census: {census.resolve()}: ") and expected in line
 
 
 def test_failed_year_then_resume(home, capsys):

@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from assets.workforce.config import WorkforceConfig, load_workforce_config
+from assets.workforce.config import CensusSettings, WorkforceConfig, load_workforce_config
 from headwater.config import ConfigError
 
 
@@ -64,6 +64,34 @@ def test_repo_settings_file_is_valid():
         ),
         ({"escalation": {"cap": "high"}}, "workforce.escalation.cap", "valid number"),
         ({"census": {"sampel_size": 10}}, "workforce.census.sampel_size", "Extra inputs"),
+        (
+            {"census": {"min_age_at_hire": 101}},
+            "workforce.census.min_age_at_hire",
+            "less than or equal to 100",
+        ),
+        (
+            {"census": {"min_age_at_hire": -1}},
+            "workforce.census.min_age_at_hire",
+            "greater than or equal to 0",
+        ),
+        ({"census": {"min_age_at_hire": 14.5}}, "workforce.census.min_age_at_hire", "integer"),
+        ({"census": {"min_age_at_hire": True}}, "workforce.census.min_age_at_hire", "integer"),
+        (
+            {"census": {"columns": {"salary": "employee_gross_compensation"}}},
+            "workforce.census.columns.salary",
+            "not a census column",
+        ),
+        (
+            {"census": {"columns": {"birth_date": ""}}},
+            "workforce.census.columns.birth_date",
+            "needs the name of a column",
+        ),
+        (
+            {"census": {"columns": {"birth_date": "d", "hire_date": "d"}}},
+            "workforce.census.columns",
+            "(got ['d'] more than once)",
+        ),
+        ({"census": {"columns": ["emp_no"]}}, "workforce.census.columns", "valid dictionary"),
     ],
 )
 def test_bad_value_rejected_naming_key(tmp_path, section, key, allowed):
@@ -72,6 +100,19 @@ def test_bad_value_rejected_naming_key(tmp_path, section, key, allowed):
     message = str(err.value)
     assert key in message and allowed in message
     assert str(tmp_path / "headwater.yaml") in message
+
+
+def test_census_settings_defaults_and_mapping(tmp_path):
+    assert _load(tmp_path, {}).census == CensusSettings(min_age_at_hire=14, columns={})
+    path = tmp_path / "mapped.yaml"  # settings files are read once per path
+    section = {
+        "min_age_at_hire": 16,
+        "columns": {"birth_date": "employee_birth_date", "hire_date": "employee_hire_date"},
+    }
+    path.write_text(yaml.safe_dump({"workforce": {"census": section}}))
+    census = load_workforce_config(path).census
+    assert census.min_age_at_hire == 16
+    assert census.columns["birth_date"] == "employee_birth_date"
 
 
 def test_seed_override(tmp_path):
