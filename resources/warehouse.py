@@ -158,12 +158,12 @@ class DuckDBWarehouse(ConfigurableResource):
     def setup_for_execution(self, context) -> None:
         """In a run: record which process executes it (so a killed run can be told from a
         live one, headwater.dead_runs) and name the run in the lock file."""
-        if context.instance is not None and context.run_id:
+        run = context.run
+        if context.instance is not None and run is not None:
             from headwater.dead_runs import process_tags
 
-            context.instance.add_run_tags(context.run_id, process_tags())
-            job = context.dagster_run.job_name if context.dagster_run else "job"
-            describe_holder(f"run {context.run_id} ({job})")
+            context.instance.add_run_tags(run.run_id, process_tags())
+            describe_holder(f"run {run.run_id} ({run.job_name})")
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
