@@ -91,7 +91,15 @@ def _read_window(warehouse: DuckDBWarehouse, table: str, start: date, end: date)
 
 # ---- staging ---------------------------------------------------------------------------------
 
-# Blocking gates on each staging table: canonical prices are not built past a failure.
+# Where a load that failed its gate is kept for inspection (quarantine shape).
+HOLDING = "holding.{}_prices"
+GATE_IDS = {
+    "no_duplicate_keys": "G-01",
+    "completeness_above_threshold": "G-02",
+    "values_in_range": "G-03",
+}
+# Blocking gates on each staging table, judged before a load replaces anything: a load that
+# fails one is held aside, staging keeps its rows, and canonical prices are not rebuilt.
 GATE_CHECKS = {
     "no_duplicate_keys": "G-01 (ERROR, blocking): one row per commodity and day in the window.",
     "completeness_above_threshold": "G-02 (ERROR, blocking): share of business days with a "
@@ -129,12 +137,9 @@ class SourceLoad:
         return months
 
 
-def load_source(
-    warehouse: DuckDBWarehouse, client, source: str, start: date, end: date
-) -> SourceLoad:
-    """Fetch every configured series of `source` for [start, end), apply the record rules,
-    and replace the window in staging.<source>_prices and quarantine.<source>_prices.
-    Fails rather than lose a record."""
+def fetch_source(client, source: str, start: date, end: date) -> SourceLoad:
+    """Fetch every configured series of `source` for [start, end) and apply the record
+    rules. Writes nothing."""
     observations = []
     for spec in CONFIG.commodities.values():
         route = spec.eia.route if source == "eia" else None
@@ -142,19 +147,58 @@ def load_source(
     rows, rejected = apply_record_rules(
         observations, CONFIG.series_map(source), CONFIG.commodities, window=(start, end)
     )
-    quarantine = quarantine_table(
+    load = SourceLoad(rows, rejected)
+    if len(observations) != load.rows_in:
+        raise RuntimeError(
+            f"staging.{source}_prices: {len(observations)} records in but {len(rows)} kept + "
+            f"{len(rejected)} rejected; refusing to lose records"
+        )
+    return load
+
+
+def _rejected_table(rejected: list[tuple[Rejection, date]]) -> pa.Table:
+    return quarantine_table(
         [r for r, _ in rejected],
         price_date=pa.array([day for _, day in rejected], type=pa.date32()),
     )
-    table = f"staging.{source}_prices"
-    loaded = warehouse.replace_rows(table, rows, "price_date", start, end)
+
+
+def publish(warehouse: DuckDBWarehouse, source: str, load: SourceLoad, start: date, end: date):
+    """Replace the window in staging.<source>_prices and quarantine.<source>_prices by the
+    load, and clear what an earlier failed load of the window held aside."""
+    warehouse.replace_rows(f"staging.{source}_prices", load.rows, "price_date", start, end)
+    quarantine = _rejected_table(load.rejected)
     warehouse.replace_rows(f"quarantine.{source}_prices", quarantine, "price_date", start, end)
-    if len(observations) != loaded + quarantine.num_rows:
-        raise RuntimeError(
-            f"{table}: {len(observations)} records in but {loaded} loaded + "
-            f"{quarantine.num_rows} quarantined; refusing to lose records"
+    warehouse.replace_rows(HOLDING.format(source), quarantine[:0], "price_date", start, end)
+
+
+def hold(
+    warehouse: DuckDBWarehouse, source: str, load: SourceLoad, start: date, end: date, why: str
+) -> int:
+    """Keep a load that failed its gate aside, in holding.<source>_prices (the quarantine
+    shape): its rejected records with their own rule and reason, its valid rows under the
+    failing gate. Staging and quarantine keep their previous rows. Returns records held."""
+    valid = [
+        Rejection(
+            why.split(" ")[0],
+            f"held, not published: {why}",
+            row.origin,
+            {k: str(v) for k, v in row._asdict().items() if k != "Index"},
         )
-    return SourceLoad(rows, rejected)
+        for row in load.rows.itertuples()
+    ]
+    held = _rejected_table([*zip(valid, load.rows["price_date"], strict=True), *load.rejected])
+    return warehouse.replace_rows(HOLDING.format(source), held, "price_date", start, end)
+
+
+def load_source(
+    warehouse: DuckDBWarehouse, client, source: str, start: date, end: date
+) -> SourceLoad:
+    """Fetch, apply the record rules and publish a window without judging it (the plain
+    path, as the benchmark runs it)."""
+    load = fetch_source(client, source, start, end)
+    publish(warehouse, source, load, start, end)
+    return load
 
 
 def quarantine_sample_md(rejections: list[Rejection]) -> dg.MetadataValue:
@@ -195,13 +239,36 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
         client = getattr(context.resources, source)
         start, end = _window(context)
 
-        load = load_source(warehouse, client, source, start, end)
+        load = fetch_source(client, source, start, end)
 
-        # The gate reads back what is stored: this window plus the trailing completeness window.
+        # Write, audit, publish: the gate judges the new rows, with the stored days before
+        # the window for the trailing completeness window, before they replace anything.
         lookback = timedelta(days=CONFIG.completeness_window_days * 7 // 5 + 10)
-        stored = _read_window(warehouse, table, start - lookback, end)
-        in_window = stored[stored["price_date"] >= start]
-        yield from _gate_results(key, in_window, stored, start, end)
+        before = _read_window(warehouse, table, start - lookback, start)
+        new = load.rows
+        judged = pd.concat([before[new.columns], new], ignore_index=True) if len(before) else new
+        results = list(_gate_results(key, new, judged, start, end))
+        failed = [r.check_name for r in results if not r.passed]
+        if failed:
+            why = ", ".join(f"{GATE_IDS[name]} {name}" for name in failed)
+            held = hold(warehouse, source, load, start, end, why)
+            kept = (
+                f"not published: the previous rows of {table} for [{start}, {end}) are kept; "
+                f"the {held} new records are in {HOLDING.format(source)}"
+            )
+            for r in results:
+                yield dg.AssetCheckResult(
+                    asset_key=r.asset_key,
+                    check_name=r.check_name,
+                    passed=r.passed,
+                    metadata={**r.metadata, "published": kept},
+                )
+            raise dg.Failure(
+                description=f"{table} [{start}, {end}): gate {why} failed; {kept}",
+                metadata={"held_in": HOLDING.format(source), "records_held": held},
+            )
+        publish(warehouse, source, load, start, end)
+        yield from results
 
         # Each month's materialization carries that month's own figures.
         months = load.by_month()

@@ -3,6 +3,7 @@
 from datetime import date
 
 import dagster as dg
+import pandas as pd
 import pytest
 
 from assets.energy import wire_formats as wf
@@ -203,3 +204,75 @@ def test_failed_quality_gate_blocks_canonical(tmp_path):
     assert "WTI" in failed.metadata["below_threshold"].value
     assert gates[("eia_prices", "completeness_above_threshold")].passed
     assert not result.asset_materializations_for_node("canonical__commodity_prices")
+
+
+def all_missing(start: date, end: date) -> bytes:
+    """A FRED answer with "." (missing) for every weekday of [start, end]."""
+    days = [d.date().isoformat() for d in pd.bdate_range(start, end)]
+    observations = [
+        {"realtime_start": "2020-05-01", "realtime_end": "9999-12-31", "date": d, "value": "."}
+        for d in days
+    ]
+    return wf.dumps(
+        wf.fred_observations(
+            observations,
+            observation_start=start.isoformat(),
+            observation_end=end.isoformat(),
+            count=len(observations),
+        )
+    )
+
+
+def test_a_failed_gate_keeps_the_previous_rows_and_holds_the_new_ones(tmp_path):
+    """Write, audit, publish: April is loaded; FRED then answers "." for every day of April.
+    The completeness gate fails on the new rows before they replace anything: staging and
+    quarantine keep April as it was, the new records are held aside, and the check says so."""
+    warehouse = DuckDBWarehouse(path=str(tmp_path / "wap.duckdb"))
+    april = {RANGE_START_TAG: "2020-04-01", RANGE_END_TAG: "2020-04-01"}
+    with FakeEnergyAPI(through=date(2020, 5, 1)) as api:
+        resources = {"warehouse": warehouse, **live_resources(api)}
+        assert dg.materialize(
+            PYTHON_ASSETS, resources=resources, instance=dg.DagsterInstance.ephemeral(), tags=april
+        ).success
+        before = snapshot(warehouse)
+        good = before["staging.fred_prices"]
+        assert len(good) > 15
+
+        api.script(
+            "/fred/", *[Fault.raw(200, all_missing(date(2020, 4, 1), date(2020, 4, 30)))] * 3
+        )
+        result = dg.materialize(
+            PYTHON_ASSETS,
+            resources=resources,
+            instance=dg.DagsterInstance.ephemeral(),
+            tags=april,
+            raise_on_error=False,
+        )
+    assert not result.success
+    after = snapshot(warehouse)
+    assert after == before  # every published table, canonical included, is as it was
+
+    held = warehouse.query(
+        "SELECT rule_id, count(*) AS n FROM holding.fred_prices GROUP BY 1"
+    ).to_pylist()
+    assert held == [{"rule_id": "E-R03", "n": 66}]  # 22 weekdays x 3 series, all "."
+    failed = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key.path[-1] == "fred_prices" and e.check_name == "completeness_above_threshold"
+    ]
+    assert failed and not failed[0].passed
+    published = failed[0].metadata["published"].value
+    assert "previous rows of staging.fred_prices for [2020-04-01, 2020-05-01) are kept" in published
+    assert "the 66 new records are in holding.fred_prices" in published
+
+    # The next good load publishes and clears what was held.
+    with FakeEnergyAPI(through=date(2020, 5, 1)) as api:
+        resources = {"warehouse": warehouse, **live_resources(api)}
+        assert dg.materialize(
+            PYTHON_ASSETS, resources=resources, instance=dg.DagsterInstance.ephemeral(), tags=april
+        ).success
+    assert snapshot(warehouse) == before
+    assert warehouse.query("SELECT count(*) AS n FROM holding.fred_prices").to_pylist() == [
+        {"n": 0}
+    ]
