@@ -94,7 +94,10 @@ def run(args) -> int:
     years = list(range(start, end + 1))
     status = _year_status(instance, defs, years + ([start - 1] if start > cfg.start_year else []))
     run_years = [y for y in years if status.get(y) != "MATERIALIZED"] if args.resume else years
-    baseline_built = _has_materialization(instance, ["workforce", "int_baseline_workforce"])
+    baseline_built = (
+        _has_materialization(instance, ["workforce", "int_baseline_workforce"])
+        and _baseline_in_warehouse()
+    )
     run_inputs = (not args.resume and start == cfg.start_year) or not baseline_built
     if run_years and run_years[0] > cfg.start_year:
         prior = run_years[0] - 1
@@ -153,7 +156,13 @@ def _census_summary(cfg) -> dict:
     }
 
 
+NOT_IN_WAREHOUSE = "NOT IN WH"  # materialized per the instance, but its rows are gone
+
+
 def _year_status(instance, defs, years: list[int]) -> dict[int, str]:
+    """Each year's status in the instance, corrected by the warehouse: a year recorded as
+    materialized whose rows are not in the warehouse (a new or restored file) is
+    NOT_IN_WAREHOUSE, to be run again."""
     from assets.workforce.assets import table_key
     from assets.workforce.definitions import SIMULATION_JOB
 
@@ -163,7 +172,40 @@ def _year_status(instance, defs, years: list[int]) -> dict[int, str]:
         instance.get_status_by_partition(table_key("fct_workforce_snapshot"), keys, partitions)
         or {}
     )
-    return {int(k): (v.value if v is not None else "MISSING") for k, v in statuses.items()}
+    status = {int(k): (v.value if v is not None else "MISSING") for k, v in statuses.items()}
+    stored = _years_in_warehouse()
+    return {
+        y: NOT_IN_WAREHOUSE if s == "MATERIALIZED" and y not in stored else s
+        for y, s in status.items()
+    }
+
+
+def _years_in_warehouse() -> set[int]:
+    """Simulation years with rows in workforce.fct_workforce_snapshot."""
+    from headwater import settings
+    from resources.warehouse import DuckDBWarehouse, table_exists
+
+    path = settings.warehouse_path()
+    if not path.exists():
+        return set()
+    with DuckDBWarehouse(path=str(path)).connect() as con:
+        if not table_exists(con, "workforce.fct_workforce_snapshot"):
+            return set()
+        rows = con.execute(
+            "SELECT DISTINCT simulation_year FROM workforce.fct_workforce_snapshot"
+        ).fetchall()
+    return {int(y) for (y,) in rows}
+
+
+def _baseline_in_warehouse() -> bool:
+    from headwater import settings
+    from resources.warehouse import DuckDBWarehouse, table_exists
+
+    path = settings.warehouse_path()
+    if not path.exists():
+        return False
+    with DuckDBWarehouse(path=str(path)).connect() as con:
+        return table_exists(con, "workforce.int_baseline_workforce")
 
 
 def _has_materialization(instance, key: list[str]) -> bool:
@@ -220,6 +262,12 @@ def _print_plan(args, cfg, census, years, run_years, run_inputs, status) -> None
         todo = y in run_years
         marks = "  ".join(("x" if todo else "-").center(len(s)) for s in YEAR_STEPS)
         print(f"  {y}  {status.get(y, 'MISSING'):<12}  {marks}")
+    gone = [y for y in years if status.get(y) == NOT_IN_WAREHOUSE]
+    if gone:
+        print(
+            f"  {NOT_IN_WAREHOUSE}: {', '.join(map(str, gone))} materialized per the instance "
+            f"but missing from the warehouse {settings.warehouse_path()}: run again"
+        )
 
 
 def _execute(args, cfg, instance, defs, run_years, run_inputs) -> int:

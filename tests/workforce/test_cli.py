@@ -295,3 +295,29 @@ def test_missing_prior_year_is_refused_before_running(home, capsys):
     assert "run year 2025 first" in capsys.readouterr().err
     with _instance() as instance:
         assert instance.get_run_records() == []
+
+
+def test_resume_trusts_the_warehouse_too(home, capsys, monkeypatch):
+    """The instance says 2025 is materialized, but the warehouse is a new, empty file:
+    --resume runs the inputs and 2025 again, and the plan says why."""
+    tmp_path, config = home
+    args = ["simulate", "--config", str(config), "--start-year", "2025", "--end-year", "2025"]
+    assert cli.main(args) == 0
+    capsys.readouterr()
+
+    monkeypatch.setenv("HEADWATER_WAREHOUSE", str(tmp_path / "new.duckdb"))
+    assert cli.main([*args, "--resume", "--dry-run"]) == 0
+    plan = capsys.readouterr().out
+    assert "2025  NOT IN WH" in plan
+    assert (
+        f"materialized per the instance but missing from the warehouse {tmp_path / 'new.duckdb'}"
+        in plan
+    )
+    assert "1. workforce_inputs" in plan
+
+    assert cli.main([*args, "--resume"]) == 0
+    assert "done: years 2025..2025" in capsys.readouterr().out
+    stored = DuckDBWarehouse(path=str(tmp_path / "new.duckdb")).query(
+        "select count(*) as n from workforce.fct_workforce_snapshot where simulation_year = 2025"
+    )
+    assert stored.column("n")[0].as_py() > 0
