@@ -1,11 +1,18 @@
 """`headwater demo`: materialize the whole graph on sample data and summarize it."""
 
+import sys
 import time
 
 import dagster as dg
 
 from headwater import settings
-from headwater.runs import check_outcomes, load_defs, materialized_assets, run_job
+from headwater.runs import (
+    Interrupted,
+    check_outcomes,
+    load_defs,
+    materialized_assets,
+    run_job,
+)
 
 
 def add_parser(sub) -> None:
@@ -49,9 +56,21 @@ def run(args) -> int:
         shown = f" [{partition_range[0]} .. {partition_range[1]}]" if partition_range else ""
         print(f"-> {job_name}{shown}", flush=True)
         started = time.monotonic()
-        result = run_job(
-            defs, job_name, partition_range, instance, tags={"headwater/trigger": "demo"}
-        )
+        try:
+            result = run_job(
+                defs, job_name, partition_range, instance, tags={"headwater/trigger": "demo"}
+            )
+        except Interrupted as stop:
+            plan = [name for name, _ in demo_plan()]
+            finished = plan[: plan.index(job_name)]
+            print(
+                f"demo: stopped by {stop.signal_name}; run {stop.run_id} ({job_name}) canceled; "
+                f"finished: {', '.join(finished) or 'nothing'}; not run: "
+                f"{', '.join(plan[plan.index(job_name) :])}",
+                file=sys.stderr,
+                flush=True,
+            )
+            return stop.exit_code
         outcome = "ok" if result.success else "FAILED"
         print(
             f"   {outcome} in {time.monotonic() - started:.1f} s (run {result.run_id})", flush=True

@@ -1,4 +1,15 @@
-"""Launching jobs from code so the runs land in the Dagster instance (and the UI)."""
+"""Launching jobs from code so the runs land in the Dagster instance (and the UI).
+
+Ctrl-C (SIGINT) and SIGTERM stop a run started here within seconds: the run is marked
+CANCELED (not failed), the process lets go of the warehouse, and `Interrupted` tells
+the command, which says what was finished and what was not.
+"""
+
+import os
+import signal
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dagster as dg
 
@@ -16,6 +27,56 @@ def load_defs() -> dg.Definitions:
     return defs
 
 
+class Interrupted(Exception):
+    """A run stopped by SIGINT or SIGTERM; it is marked CANCELED in the instance."""
+
+    def __init__(self, signal_name: str, run_id: str, job_name: str):
+        super().__init__(f"{signal_name}: run {run_id} ({job_name}) canceled")
+        self.signal_name = signal_name
+        self.run_id = run_id
+        self.job_name = job_name
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + signal.Signals[self.signal_name].value
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[dict]:
+    """Notes SIGINT and SIGTERM received while a run executes, and stops the run on them.
+
+    Dagster installs its own handlers while it executes (it turns the signal into an
+    interrupt of the step), and dbt reports an interrupted build as a failed node, so the
+    run would end as a plain failure. Python writes every signal it receives to the
+    wakeup fd, whoever handles it: that pipe tells which signal stopped the run. Outside
+    Dagster's execution, the handler here raises KeyboardInterrupt."""
+    received: dict[str, str] = {}
+
+    def stop(signum, _frame):
+        received.setdefault("signal", signal.Signals(signum).name)
+        raise KeyboardInterrupt
+
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(read_fd, False)
+    os.set_blocking(write_fd, False)
+    previous_fd = signal.set_wakeup_fd(write_fd)
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        signal.set_wakeup_fd(previous_fd)
+        try:
+            for number in os.read(read_fd, 64):
+                if number in (signal.SIGINT, signal.SIGTERM):
+                    received.setdefault("signal", signal.Signals(number).name)
+        except BlockingIOError:  # no signal came
+            pass
+        os.close(read_fd)
+        os.close(write_fd)
+
+
 def run_job(
     defs: dg.Definitions,
     job_name: str,
@@ -23,18 +84,38 @@ def run_job(
     instance: dg.DagsterInstance,
     tags: dict[str, str] | None = None,
     log_level: str = "INFO",
+    run_config: dict | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """Execute a job in this process, recorded in `instance`; a partition range runs as one run."""
+    """Execute a job in this process, recorded in `instance`; a partition range runs as one
+    run. Raises Interrupted (after marking the run CANCELED) on SIGINT or SIGTERM."""
     job = defs.resolve_job_def(job_name)
     run_tags = dict(tags or {}) | process_tags()
     if partition_range is not None:
         first, last = partition_range
         run_tags |= {RANGE_START_TAG: first, RANGE_END_TAG: last}
-    # The console shows INFO and up; every event (DEBUG included) is still in the instance.
-    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    return job.execute_in_process(
-        run_config=run_config, instance=instance, tags=run_tags, raise_on_error=False
-    )
+    # The console shows `log_level` and up; every event (DEBUG included) is in the instance.
+    config = {"loggers": {"console": {"config": {"log_level": log_level}}}} | (run_config or {})
+    run_id = str(uuid.uuid4())
+    result = None
+    try:
+        with _stop_on_signals() as received:
+            result = job.execute_in_process(
+                run_config=config,
+                instance=instance,
+                tags=run_tags,
+                run_id=run_id,
+                raise_on_error=False,
+            )
+    except KeyboardInterrupt:
+        received.setdefault("signal", "SIGINT")
+    if received:
+        run = instance.get_run_by_id(run_id)
+        if run is not None and run.status != dg.DagsterRunStatus.CANCELED:
+            instance.report_run_canceled(run, message=f"{received['signal']} received")
+        instance.event_log_storage.free_concurrency_slots_for_run(run_id)
+        raise Interrupted(received["signal"], run_id, job_name)
+    assert result is not None
+    return result
 
 
 def check_outcomes(result: dg.ExecuteInProcessResult) -> dict[str, int]:

@@ -272,9 +272,9 @@ def _print_plan(args, cfg, census, years, run_years, run_inputs, status) -> None
 
 def _execute(args, cfg, instance, defs, run_years, run_inputs) -> int:
     from assets.workforce import progress
+    from assets.workforce.assets import table_key
     from assets.workforce.definitions import INPUTS_JOB, REPORTS_JOB, SIMULATION_JOB
-    from headwater.dead_runs import process_tags
-    from headwater.runs import RANGE_END_TAG, RANGE_START_TAG
+    from headwater.runs import Interrupted, run_job
 
     run_config = {
         "resources": {
@@ -287,8 +287,6 @@ def _execute(args, cfg, instance, defs, run_years, run_inputs) -> int:
             }
         },
     }
-    if not args.verbose:
-        run_config["loggers"] = {"console": {"config": {"log_level": "WARNING"}}}
     started = time.monotonic()
     failure: dict = {}
 
@@ -316,16 +314,39 @@ def _execute(args, cfg, instance, defs, run_years, run_inputs) -> int:
     inputs_seconds = 0.0
     with progress.listen(show):
         for job_name, years in jobs:
-            tags = {"headwater/trigger": "simulate"} | process_tags()
             if years:
-                tags |= {RANGE_START_TAG: years[0], RANGE_END_TAG: years[1]}
                 print(f"-> {job_name} [{years[0]}..{years[1]}]", flush=True)
             else:
                 print(f"-> {job_name}", flush=True)
             job_started = time.monotonic()
-            result = defs.resolve_job_def(job_name).execute_in_process(
-                run_config=run_config, instance=instance, tags=tags, raise_on_error=False
-            )
+            try:
+                result = run_job(
+                    defs,
+                    job_name,
+                    years,
+                    instance,
+                    tags={"headwater/trigger": "simulate"},
+                    log_level="INFO" if args.verbose else "WARNING",
+                    run_config=run_config,
+                )
+            except Interrupted as stop:
+                done = sorted(
+                    int(k)
+                    for k in instance.get_materialized_partitions(
+                        table_key("fct_workforce_snapshot")
+                    )
+                    if int(k) in run_years
+                )
+                todo = [y for y in run_years if y not in done]
+                print(
+                    f"simulate: stopped by {stop.signal_name}; run {stop.run_id} ({job_name}) "
+                    f"canceled; finished: {', '.join(map(str, done)) or 'no year'}; not run: "
+                    f"{', '.join(map(str, todo)) or 'none'}"
+                    + (" (resume with --resume)" if todo else ""),
+                    file=sys.stderr,
+                    flush=True,
+                )
+                return stop.exit_code
             seconds = time.monotonic() - job_started
             if job_name == INPUTS_JOB:
                 inputs_seconds = seconds

@@ -6,6 +6,10 @@ same parser in `assets.energy.wire_formats`, and `fetch` returns every observati
 half-open window [start, end): the APIs' own end dates are inclusive, so they get end - 1.
 Records whose date cannot be parsed are returned too (see `wire_formats.in_window`), so
 the record rules downstream can quarantine them instead of losing them.
+
+Configuration that cannot mean what it says is refused when the resource is built: a
+`base_url` with mode "sample" (nothing would call it) raises SourceConfigError naming both.
+`data_origin()` says where a resource's data comes from, for the staging metadata.
 """
 
 import json
@@ -17,7 +21,7 @@ from urllib.parse import quote
 
 import dagster as dg
 import requests
-from pydantic import Field
+from pydantic import ConfigDict, Field, model_validator
 
 from assets.energy import sample_data
 from assets.energy.wire_formats import (
@@ -34,7 +38,7 @@ from assets.energy.wire_formats import (
     parse_yahoo_chart,
 )
 from headwater import settings
-from resources.http import SourceError, display_url, get_json
+from resources.http import Scrubber, SourceError, display_url, get_json, host_of
 
 # Yahoo answers the default python-requests agent with 429s; a browser-like one is expected.
 USER_AGENT = "Mozilla/5.0 (compatible; headwater/0.1; +https://github.com/headwater)"
@@ -42,6 +46,11 @@ USER_AGENT = "Mozilla/5.0 (compatible; headwater/0.1; +https://github.com/headwa
 
 class MissingAPIKeyError(RuntimeError):
     """Live mode without a key."""
+
+
+class SourceConfigError(RuntimeError):
+    """Settings that contradict each other. Not a ValueError on purpose: pydantic would wrap
+    it in a ValidationError that repeats every input, the key included."""
 
 
 def _as_date(value: date) -> date:
@@ -64,8 +73,15 @@ def _read_sample(path: Path) -> Any:
 
 
 class _EnergySource(dg.ConfigurableResource):
+    # A field that fails validation must not print what it was given (it may be the key).
+    model_config = ConfigDict(hide_input_in_errors=True)
+
     mode: Literal["sample", "live"] = Field(
         default="sample", description="sample: generated files; live: the real HTTP API"
+    )
+    base_url: str | None = Field(
+        default=None,
+        description="Live mode only: the API's root URL (default: the real API's)",
     )
     sample_dir: str = Field(
         default=str(settings.sample_dir() / "energy"),
@@ -78,6 +94,35 @@ class _EnergySource(dg.ConfigurableResource):
     )
 
     _label = "?"  # the source in messages ("EIA"), set by each subclass
+    _default_base_url = "?"
+
+    @model_validator(mode="after")
+    def _base_url_needs_live_mode(self):
+        if self.base_url and self.mode != "live":
+            raise SourceConfigError(
+                f"{type(self).__name__}: base_url is set but mode is {self.mode!r}; set "
+                f"mode: live to call {self._shown(self.base_url)}, or drop base_url"
+            )
+        return self
+
+    @property
+    def api_url(self) -> str:
+        """The root URL live mode calls."""
+        return (self.base_url or self._default_base_url).rstrip("/")
+
+    def data_origin(self) -> str:
+        """Where `fetch` reads: "sample files in <dir>" or "live <scheme>://<host>[:port]"
+        (no path, no query, no credentials), for the staging assets' metadata."""
+        if self.mode == "live":
+            return f"live {self._shown(host_of(self.api_url))}"
+        return f"sample files in {_origin(Path(self.sample_dir))}"
+
+    def _secrets(self) -> list[str]:
+        """The values to scrub from every message (none for a source without a key)."""
+        return []
+
+    def _shown(self, text: str) -> str:
+        return display_url(text, None, scrub=Scrubber(self._secrets()))
 
     def fetch(
         self, series_id: str, start: date, end: date, *, route: str | None = None
@@ -91,6 +136,7 @@ class _EnergySource(dg.ConfigurableResource):
             with requests.Session() as session:
                 session.headers["User-Agent"] = USER_AGENT
                 observations = self._fetch_live(session, series_id, start, end, route)
+            self._refuse_echoed_secrets(observations)
         else:
             sample_data.ensure_sample_data(Path(self.sample_dir))
             observations = self._fetch_sample(Path(self.sample_dir), series_id, route)
@@ -109,29 +155,48 @@ class _EnergySource(dg.ConfigurableResource):
     ) -> list[RawObservation]:
         raise NotImplementedError
 
+    def _refuse_echoed_secrets(self, observations: list[RawObservation]) -> None:
+        """Data rows are stored as received (quarantine keeps the raw record): a row that
+        carries the key fails the fetch rather than put the key in the warehouse."""
+        scrub = Scrubber(self._secrets())
+        if not scrub:
+            return
+        for obs in observations:
+            fields = (obs.series_id, obs.date, obs.value, obs.vintage)
+            text = json.dumps([fields, obs.raw], default=str, ensure_ascii=False)
+            if scrub.found_in(text):
+                raise SourceError(
+                    self._label,
+                    self._shown(self.api_url),
+                    200,
+                    f"the answer's data carries the API key ({obs.origin}); refusing to store it",
+                )
+
     def _get(self, session: requests.Session, url: str, params: list[tuple[str, Any]]) -> Any:
         return get_json(
             session,
             self._label,
             url,
             params,
+            secrets=self._secrets(),
             timeout_s=self.timeout_s,
             max_retries=self.max_retries,
             backoff_s=self.backoff_s,
         )
 
-    def _parse(
-        self, url: str, params: list[tuple[str, Any]], body: Any, parse: Callable[[], Any]
-    ) -> Any:
+    def _parse(self, url: str, params: list[tuple[str, Any]], parse: Callable[[], Any]) -> Any:
         """Run `parse`; a body of the wrong shape becomes a SourceError naming the request."""
         try:
             return parse()
         except WireFormatError as exc:
             detail = str(exc)
-        if isinstance(body, dict) and body.get("error"):
-            detail = f"{body['error']}"
+        # Raised outside the `except` block: nothing that quoted the body is chained.
+        scrub = Scrubber(self._secrets())
         raise SourceError(
-            self._label, display_url(url, params), 200, f"unexpected response: {detail}"
+            self._label,
+            display_url(url, params, scrub=scrub),
+            200,
+            scrub(f"unexpected response: {detail}"),
         )
 
 
@@ -143,6 +208,9 @@ class _KeyedSource(_EnergySource):
 
     def _require_credentials(self) -> None:
         self._key()
+
+    def _secrets(self) -> list[str]:
+        return [self.api_key] if self.api_key else []
 
     def _key(self) -> str:
         if not self.api_key:
@@ -156,7 +224,7 @@ class _KeyedSource(_EnergySource):
 class EIAResource(_KeyedSource):
     """EIA API v2: daily spot series, 5,000-row pages, values as strings."""
 
-    base_url: str = "https://api.eia.gov/v2"
+    _default_base_url = "https://api.eia.gov/v2"
     _label = "EIA"
     _key_env = "EIA_API_KEY"
 
@@ -169,7 +237,7 @@ class EIAResource(_KeyedSource):
 
     def _fetch_live(self, session, series_id, start, end, route):
         route = self.route_for(series_id, route)
-        url = f"{self.base_url.rstrip('/')}/{route}/data/"
+        url = f"{self.api_url}/{route}/data/"
         observations: list[RawObservation] = []
         offset = 0
         while True:
@@ -190,7 +258,6 @@ class EIAResource(_KeyedSource):
             page, total = self._parse(
                 url,
                 params,
-                body,
                 lambda b=body, o=origin: (
                     parse_eia_page(b, origin=o, series_id=series_id),
                     eia_total(b),
@@ -218,12 +285,12 @@ class EIAResource(_KeyedSource):
 class FREDResource(_KeyedSource):
     """FRED series/observations: "." for missing, one vintage per row (`realtime_start`)."""
 
-    base_url: str = "https://api.stlouisfed.org/fred"
+    _default_base_url = "https://api.stlouisfed.org/fred"
     _label = "FRED"
     _key_env = "FRED_API_KEY"
 
     def _fetch_live(self, session, series_id, start, end, route):
-        url = f"{self.base_url.rstrip('/')}/series/observations"
+        url = f"{self.api_url}/series/observations"
         observations: list[RawObservation] = []
         offset = 0
         while True:
@@ -241,7 +308,6 @@ class FREDResource(_KeyedSource):
             page, count = self._parse(
                 url,
                 params,
-                body,
                 lambda b=body, o=origin: (
                     parse_fred_observations(b, origin=o, series_id=series_id),
                     fred_count(b),
@@ -266,11 +332,11 @@ def _epoch(day: date) -> int:
 class YahooFinanceResource(_EnergySource):
     """Yahoo Finance v8 chart, daily bars; the value is the close. No key."""
 
-    base_url: str = "https://query1.finance.yahoo.com"
+    _default_base_url = "https://query1.finance.yahoo.com"
     _label = "Yahoo"
 
     def _fetch_live(self, session, series_id, start, end, route):
-        url = f"{self.base_url.rstrip('/')}/v8/finance/chart/{quote(series_id, safe='=')}"
+        url = f"{self.api_url}/v8/finance/chart/{quote(series_id, safe='=')}"
         # Bars are stamped in the exchange's zone, unknown until the answer: ask a day wider
         # on each side and let `fetch` cut the window on the exchange-local dates.
         params = [
@@ -282,7 +348,7 @@ class YahooFinanceResource(_EnergySource):
         body = self._get(session, url, params)
         origin = f"yahoo v8/finance/chart {series_id}"
         return self._parse(
-            url, params, body, lambda: parse_yahoo_chart(body, origin=origin, series_id=series_id)
+            url, params, lambda: parse_yahoo_chart(body, origin=origin, series_id=series_id)
         )
 
     def _fetch_sample(self, out_dir, series_id, route):

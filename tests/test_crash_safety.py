@@ -227,3 +227,24 @@ def test_overlapping_writers_across_domains_all_succeed(env):
     failed = [o[-4000:] for p, o in zip(procs, outputs, strict=True) if p.returncode]
     assert not failed, "\n\n".join(failed)
     assert all("Could not set lock" not in o for o in outputs)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_and_sigterm_cancel_the_run_and_say_what_was_done(env, signum):
+    simulate = [BIN / "headwater", "simulate", "--start-year", "2025", "--end-year", "2029"]
+    proc = start(env, *simulate)
+    read_until(proc, "year 2026 (2/5) done")
+    sent = time.monotonic()
+    proc.send_signal(signum)
+    out, _ = proc.communicate(timeout=60)
+    assert time.monotonic() - sent < 20, "the command did not stop within seconds"
+    assert proc.returncode == 128 + signum
+    name = signal.Signals(signum).name
+    assert f"simulate: stopped by {name}; run " in out
+    assert "finished: 2025, 2026; not run: 2027, 2028, 2029 (resume with --resume)" in out
+    [canceled] = [r for r in runs(env) if r.job_name == "workforce_simulation"]
+    assert canceled.status == dg.DagsterRunStatus.CANCELED
+    # Nothing is held: another writer opens the warehouse at once, and resume finishes.
+    with warehouse_lock(env["HEADWATER_WAREHOUSE"], timeout_s=1):
+        duckdb.connect(env["HEADWATER_WAREHOUSE"]).close()
+    assert "done: years 2027..2029" in finish(start(env, *simulate, "--resume"), timeout=300)

@@ -279,6 +279,7 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
             context.add_asset_metadata(
                 {
                     "window": month_window(partition),
+                    "source": client.data_origin(),
                     "rows_in": figures["loaded"] + len(rejected),
                     "rows_loaded": figures["loaded"],
                     "rows_quarantined": len(rejected),

@@ -80,6 +80,7 @@ def test_each_month_carries_its_own_figures(april_2020):
             assert meta["rows_loaded"] == meta["dagster/row_count"] == stored[month]
             assert meta["rows_quarantined"] == held.get(month, 0)
             assert sum(meta["quarantined_by_rule"].values()) == meta["rows_quarantined"]
+            assert meta["source"].startswith("sample files in ")
             assert (
                 meta["window"]
                 == {
@@ -165,6 +166,7 @@ def test_live_mode_against_local_apis_matches_sample_mode(april_2020, tmp_path):
     """The live clients, through the whole Python graph, against real HTTP on 127.0.0.1."""
     warehouse = DuckDBWarehouse(path=str(tmp_path / "live.duckdb"))
     with FakeEnergyAPI(through=date(2020, 5, 1)) as api:
+        root = api.root
         api.script("/fred/", Fault.server_error(503))  # one transient failure, retried
         result = dg.materialize(
             PYTHON_ASSETS,
@@ -173,6 +175,8 @@ def test_live_mode_against_local_apis_matches_sample_mode(april_2020, tmp_path):
             tags={RANGE_START_TAG: "2020-03-01", RANGE_END_TAG: "2020-04-01"},
         )
     assert result.success
+    months = partition_metadata(result, "staging__fred_prices")
+    assert {m["source"] for m in months.values()} == {f"live {root}"}
     assert (
         snapshot(warehouse)["canonical.commodity_prices"]
         == snapshot(april_2020[0])["canonical.commodity_prices"]

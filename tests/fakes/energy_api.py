@@ -12,6 +12,12 @@ Faults are scripted per path prefix and consumed one per request, in order:
         api.script("/v2/", Fault.rate_limited("eia", retry_after="1"), Fault.server_error())
         EIAResource(mode="live", api_key=api.eia_key, base_url=api.eia_url).fetch(...)
         api.requests  # what the server saw
+
+A fault's body, header values and reason phrase may echo the request back, as careless
+servers do: `{api_key}` becomes the `api_key` the request sent (decoded), `{query}` the
+raw query string (URL-encoded, key included), e.g.
+`Fault.echo(200, '{"error": "Invalid facet for api_key {api_key}"}')` or
+`Fault.redirect("http://elsewhere.invalid/v2/?{query}")`.
 """
 
 import threading
@@ -33,8 +39,9 @@ class Fault:
 
     status: int = 200
     body: bytes | None = None
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # also sent with a normal answer
     delay_s: float = 0.0
+    reason: str | None = None  # the status line's reason phrase (default: the standard one)
 
     @classmethod
     def slow(cls, delay_s: float) -> "Fault":
@@ -70,6 +77,26 @@ class Fault:
     @classmethod
     def raw(cls, status: int, body: bytes, content_type: str = "application/json") -> "Fault":
         return cls(status, body, {"Content-Type": content_type})
+
+    @classmethod
+    def echo(
+        cls,
+        status: int,
+        body: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        reason: str | None = None,
+    ) -> "Fault":
+        """An answer that may quote the request (`{api_key}`, `{query}`) in its body, headers
+        or reason phrase. `body=None` with status 200: the normal answer, with `headers`."""
+        encoded = body.encode() if body is not None else None
+        content_type = {"Content-Type": _content_type(encoded)} if encoded is not None else {}
+        return cls(status, encoded, {**content_type, **(headers or {})}, reason=reason)
+
+    @classmethod
+    def redirect(cls, location: str, status: int = 302) -> "Fault":
+        """A redirect to `location` (a template, see `echo`)."""
+        return cls(status, b"", {"Location": location})
 
 
 def _content_type(body: bytes) -> str:
@@ -269,6 +296,12 @@ class FakeEnergyAPI:
         return 200, wf.dumps(wf.yahoo_chart(symbol, chosen, meta=self.sample.yahoo_meta[symbol]))
 
 
+def _echo(params: list[tuple[str, str]], query: str):
+    """Fills a fault's `{api_key}` and `{query}` from the request."""
+    key = next((v for k, v in params if k == "api_key"), "")
+    return lambda text: text.replace("{api_key}", key).replace("{query}", query)
+
+
 class _Handler(BaseHTTPRequestHandler):
     api: FakeEnergyAPI
     protocol_version = "HTTP/1.1"
@@ -280,13 +313,20 @@ class _Handler(BaseHTTPRequestHandler):
         fault = self.api._next_fault(parts.path)
         if fault is not None and fault.delay_s:
             time.sleep(fault.delay_s)
+        reason = None
         if fault is None or (fault.status == 200 and fault.body is None):
             status, body = self.api.answer(parts.path, params)
-            headers = {"Content-Type": "application/json"}
+            headers = {"Content-Type": "application/json", **(fault.headers if fault else {})}
         else:
             status, body, headers = fault.status, fault.body or b"", dict(fault.headers)
+        if fault is not None:
+            fill = _echo(params, parts.query)
+            headers = {name: fill(value) for name, value in headers.items()}
+            reason = fill(fault.reason) if fault.reason is not None else None
+            if fault.body is not None:
+                body = fill(fault.body.decode()).encode()
         try:
-            self.send_response(status)
+            self.send_response(status, reason)
             for name, value in headers.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
