@@ -7,6 +7,7 @@ under models/, and dbt tests stay on as asset checks.
 
 import os
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -73,12 +74,31 @@ def dbt_cli() -> DbtCliResource:
     )
 
 
+@contextmanager
+def dbt_environment(**values: str) -> Iterator[None]:
+    """Environment variables dbt reads (the profile's HEADWATER_WAREHOUSE, the simulation
+    year), set for one invocation and restored after, so one run's warehouse never
+    leaks into what this process does next."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def dbt_build(context, dbt: DbtCliResource, warehouse) -> Iterator:
     """`dbt build` for the selected models under the warehouse lock, streaming events.
 
     dbt opens the DuckDB file itself, in a subprocess: point it at the warehouse
     resource's file and hold the writer lock while it runs.
     """
-    os.environ["HEADWATER_WAREHOUSE"] = str(Path(warehouse.path).resolve())
-    with warehouse_lock(warehouse.path, warehouse.lock_timeout_s):
+    with (
+        dbt_environment(HEADWATER_WAREHOUSE=str(Path(warehouse.path).resolve())),
+        warehouse_lock(warehouse.path, warehouse.lock_timeout_s),
+    ):
         yield from dbt.cli(["build"], context=context).stream()

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from headwater import settings
+from resources.dbt import dbt_environment
 from resources.warehouse import warehouse_lock
 
 YEAR_ENV = "HEADWATER_SIM_YEAR"
@@ -94,11 +95,10 @@ class WorkforceDbt:
         first_year: int | None = None,
         lock_timeout_s: float = 1800.0,
     ) -> DbtOutcome:
-        os.environ["HEADWATER_WAREHOUSE"] = self.warehouse_path
+        values = {"HEADWATER_WAREHOUSE": self.warehouse_path}
         if year is not None:
-            os.environ[YEAR_ENV] = str(year)
-            os.environ[FIRST_YEAR_ENV] = str(first_year)
-        with warehouse_lock(self.warehouse_path, lock_timeout_s):
+            values |= {YEAR_ENV: str(year), FIRST_YEAR_ENV: str(first_year)}
+        with dbt_environment(**values), warehouse_lock(self.warehouse_path, lock_timeout_s):
             try:
                 runner = self._ensure_parsed()
                 self.invocations += 1

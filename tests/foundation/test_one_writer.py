@@ -1,6 +1,7 @@
 """One writer at a time, for real: whoever holds the warehouse file open holds the writer
 lock, and lets go of both together."""
 
+import os
 import subprocess
 import sys
 
@@ -35,3 +36,13 @@ def test_in_process_dbt_releases_the_file_with_the_lock(tmp_path):
     # ... and the next build in this process opens it again.
     assert dbt.build("price_panel").success
     assert other_process_can_write(path)
+
+
+def test_a_dbt_build_leaves_the_process_environment_as_it_was(tmp_path):
+    """dbt reads the warehouse path from HEADWATER_WAREHOUSE: a build points it at its own
+    warehouse for the invocation only, not for whatever this process runs next."""
+    before = os.environ.get("HEADWATER_WAREHOUSE")
+    path = tmp_path / "elsewhere.duckdb"
+    duckdb.connect(str(path)).close()
+    WorkforceDbt(str(path)).build("price_panel")  # fails (no prices): the env still returns
+    assert os.environ.get("HEADWATER_WAREHOUSE") == before

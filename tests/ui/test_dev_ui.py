@@ -92,8 +92,9 @@ class DevServer:
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = log_path
         self.env = dict(
-            os.environ,  # HEADWATER_WAREHOUSE / HEADWATER_SAMPLE_DIR as tests/conftest.py set them
+            os.environ,  # HEADWATER_SAMPLE_DIR as tests/conftest.py set it
             DAGSTER_HOME=str(home),
+            HEADWATER_WAREHOUSE=str(home.parent / "warehouse.duckdb"),  # its own
             HEADWATER_UI_PORT=str(port),
         )
         self._log = log_path.open("w")
