@@ -23,7 +23,7 @@ dbt_project/target/manifest.json: $(VENV)/.installed $(shell find dbt_project/mo
 	touch $@
 
 setup: dbt_project/target/manifest.json
-	$(BIN)/python -c "from headwater import settings; settings.ensure_dagster_home()"
+	$(BIN)/python -m headwater.settings
 
 demo: setup
 	$(BIN)/headwater demo

@@ -3,7 +3,15 @@
 import argparse
 import sys
 
-from headwater import settings
+from headwater import doctor, settings
+
+# The checks (headwater.doctor) each command runs before it builds anything, so a bad
+# setting stops it with one line, not a traceback mid-run. The instance directory is
+# checked here and the instance itself created afterwards (settings.ensure_dagster_home).
+CHECKS_BEFORE = {
+    "demo": ["settings", "mode", "keys", "instance_dir", "warehouse_dir", "samples", "reports"],
+    "simulate": ["settings", "mode", "keys", "instance_dir", "warehouse_dir", "samples", "reports"],
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -13,19 +21,32 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     demo.add_parser(sub)
     simulate.add_parser(sub)
+    doctor.add_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings.ensure_dagster_home()
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "doctor":  # reports every check itself and starts no run
+            return doctor.run(args)
+        problems = doctor.problems(CHECKS_BEFORE[args.command], getattr(args, "config", None))
+        for problem in problems:
+            say(problem)
+        if problems:
+            return 2
+        settings.ensure_dagster_home()
         reap_dead_runs_and_say_so()
         return int(args.func(args) or 0)
     except settings.SettingsError as exc:
         # Bad settings are the user's to fix: say which, without a traceback.
-        print(f"headwater: {exc}", file=sys.stderr)
+        say(str(exc))
         return 2
+
+
+def say(message: str) -> None:
+    for line in message.splitlines():
+        print(f"headwater: {line}", file=sys.stderr, flush=True)
 
 
 def reap_dead_runs_and_say_so() -> None:

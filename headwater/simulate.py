@@ -272,7 +272,6 @@ def _print_plan(args, cfg, census, years, run_years, run_inputs, status) -> None
 
 def _execute(args, cfg, instance, defs, run_years, run_inputs) -> int:
     from assets.workforce import progress
-    from assets.workforce.assets import table_key
     from assets.workforce.definitions import INPUTS_JOB, REPORTS_JOB, SIMULATION_JOB
     from headwater.runs import Interrupted, run_job
 
@@ -330,13 +329,7 @@ def _execute(args, cfg, instance, defs, run_years, run_inputs) -> int:
                     run_config=run_config,
                 )
             except Interrupted as stop:
-                done = sorted(
-                    int(k)
-                    for k in instance.get_materialized_partitions(
-                        table_key("fct_workforce_snapshot")
-                    )
-                    if int(k) in run_years
-                )
+                done = _finished(instance, run_years)
                 todo = [y for y in run_years if y not in done]
                 print(
                     f"simulate: stopped by {stop.signal_name}; run {stop.run_id} ({job_name}) "
@@ -356,13 +349,28 @@ def _execute(args, cfg, instance, defs, run_years, run_inputs) -> int:
                     detail = failure["message"]
                 else:
                     where, detail = f"job {job_name}", _failure_text(result)
+                done = _finished(instance, run_years)
+                todo = [y for y in run_years if y not in done]
+                after = (
+                    f"years {', '.join(map(str, done))} are done: after fixing the cause, "
+                    f"--resume runs {todo[0]}..{todo[-1]}"
+                    if done and todo
+                    else "fix the cause and run the command again"
+                )
                 return _fail(
-                    f"FAILED at {where}: {detail} (run {result.run_id}; resume with --resume)",
-                    EXIT_FAILED,
+                    f"FAILED at {where}: {detail} (run {result.run_id}; {after})", EXIT_FAILED
                 )
             print(f"   ok in {seconds:.1f} s (run {result.run_id})", flush=True)
     print(f"done: years {run_years[0]}..{run_years[-1]} in {time.monotonic() - started:.1f} s")
     return 0
+
+
+def _finished(instance, years: list[int]) -> list[int]:
+    """Which of `years` are materialized now."""
+    from assets.workforce.assets import table_key
+
+    stored = instance.get_materialized_partitions(table_key("fct_workforce_snapshot"))
+    return sorted(y for y in years if str(y) in stored)
 
 
 def _failure_text(result) -> str:

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetCheckSpec, AssetKey, AutomationCondition
+from dagster import AssetCheckSpec, AssetKey, AssetSpec, AutomationCondition
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -28,6 +28,9 @@ dbt_project = DbtProject(
 
 
 class HeadwaterTranslator(DagsterDbtTranslator):
+    # dagster-dbt's metadata key for the DbtProject (dagster_dbt.asset_utils, not exported).
+    PROJECT_METADATA_KEY = "dagster_dbt/project"
+
     def __init__(self) -> None:
         super().__init__(
             settings=DagsterDbtTranslatorSettings(
@@ -45,6 +48,29 @@ class HeadwaterTranslator(DagsterDbtTranslator):
         # models/<domain>/... -> group <domain>
         fqn = dbt_resource_props.get("fqn") or []
         return fqn[1] if len(fqn) > 2 else None
+
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        """What the table holds, from the node's `description` in its schema.yml. dagster-dbt
+        appends the raw SQL ("#### Raw SQL:"), which then fills the catalog's one-line
+        preview; the SQL is in the dbt project."""
+        description = (dbt_resource_props.get("description") or "").strip()
+        if description:
+            return description
+        kind, name = dbt_resource_props["resource_type"], dbt_resource_props["name"]
+        return f"dbt {kind} {name} (no description in its schema.yml yet)."
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> AssetSpec:
+        """dagster-dbt's spec without its `dagster_dbt/project` metadata: a DbtProject cannot
+        be serialized, so the UI shows it as "[DbtProject] (unserializable)". Runs do not
+        need it there (the dbt resource has the same project). The manifest and translator
+        entries stay: `dbt.cli(context=...)` reads them, and the UI hides those two keys."""
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if self.PROJECT_METADATA_KEY not in spec.metadata:
+            return spec
+        metadata = {k: v for k, v in spec.metadata.items() if k != self.PROJECT_METADATA_KEY}
+        return spec.replace_attributes(metadata=metadata)
 
     def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
         """dbt tests as checks, described by the test's own `description` (dagster-dbt reads

@@ -5,11 +5,12 @@ set -euo pipefail
 set -m  # own process groups, so the signal reaches each server's children too
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
-# Create the instance's SQLite storage once, before the webserver, the daemon and their code
-# servers all open it at the same time: concurrent first-time creation leaves two rows in
-# runs.db's alembic_version ("more than one head present") and the instance unusable.
-if [ -n "${DAGSTER_HOME:-}" ] && [ ! -e "$DAGSTER_HOME/history/runs.db" ]; then
-  "$BIN/python" -c "from dagster import DagsterInstance; DagsterInstance.get().dispose()"
+# Create the instance's SQLite storage before the webserver, the daemon and their code servers
+# all open it at the same time: concurrent first-time creation leaves two rows in runs.db's
+# alembic_version ("more than one head present") and the instance unusable. The helper
+# creates it once, under a lock, and says in one line what is wrong with DAGSTER_HOME.
+if [ -n "${DAGSTER_HOME:-}" ]; then
+  "$BIN/python" -m headwater.settings >/dev/null || exit 2
 fi
 "$BIN/dagster-webserver" -h 127.0.0.1 -p "${HEADWATER_UI_PORT:-3000}" -w workspace.yaml &
 web=$!

@@ -34,8 +34,8 @@ def stale_commodities(
 @dg.asset_check(
     asset=CANONICAL_KEY,
     name="prices_are_fresh",
-    description="W-04: the newest price per commodity is at most energy.freshness_business_days "
-    "business days behind the last business day (weekends aware).",
+    description="W-04 (WARN): the newest price per commodity is at most "
+    "energy.freshness_business_days business days behind the last business day (weekends aware).",
 )
 def prices_are_fresh(warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
     found = warehouse.query(

@@ -36,6 +36,7 @@ from assets.workforce.stages import (
 )
 from headwater import settings
 from headwater.quality import quarantine_table
+from resources.dbt import dbt_project
 from resources.warehouse import DuckDBWarehouse, table_exists
 
 GROUP = "workforce"
@@ -87,6 +88,23 @@ def _deps(model: str) -> list[dg.AssetDep]:
     if model in PRIOR_YEAR_READS:
         deps.append(dg.AssetDep(table_key(PRIOR_YEAR_READS[model]), partition_mapping=PRIOR_YEAR))
     return deps
+
+
+@cache
+def _model_descriptions() -> dict[str, str]:
+    """Each dbt model's `description` (its schema.yml), from the parsed manifest."""
+    path = Path(dbt_project.manifest_path)
+    nodes = json.loads(path.read_text())["nodes"] if path.exists() else {}
+    return {
+        n["name"]: (n.get("description") or "").strip()
+        for n in nodes.values()
+        if n["resource_type"] == "model"
+    }
+
+
+def _model_description(model: str, grain: str) -> str:
+    described = _model_descriptions().get(model) or f"dbt model {model}."
+    return f"{described} Stage {STAGE_OF_MODEL[model]}; {grain}."
 
 
 @cache
@@ -194,7 +212,7 @@ def workforce_assumptions(
             deps=_deps(m),
             kinds={"dbt", "duckdb"},
             tags=STEP_TAGS["inputs"],
-            description=f"dbt model {m} (stage initialization).",
+            description=_model_description(m, "one table, rebuilt from the census"),
         )
         for m in CENSUS_MODELS
     ],
@@ -239,7 +257,7 @@ def build_simulation_asset(partitions_def: dg.PartitionsDefinition) -> dg.Assets
             kinds={"dbt", "duckdb"},
             tags=STEP_TAGS["simulation"],
             skippable=True,  # years are recorded one by one as they finish
-            description=f"dbt model {m} (stage {STAGE_OF_MODEL[m]}), one row set per year.",
+            description=_model_description(m, "one row set per simulation year"),
         )
         for m in YEARLY_MODELS
     ]

@@ -1,43 +1,70 @@
-"""Bad settings stop the `headwater` CLI with one line naming the setting, exit code 2."""
+"""Bad settings stop the `headwater` CLI with one line naming the setting, exit code 2.
 
-import os
+Every command runs the checks it needs (headwater.doctor) before building anything, so
+a bad setting is one line on stderr, no traceback, and `simulate --dry-run` says so too.
+"""
+
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.foundation.test_doctor import BAD_SETUPS, bad_env, finish, fresh_env, start
 
-HEADWATER = str(Path(sys.executable).parent / "headwater")
+COMMANDS = {"demo": ["demo"], "simulate_dry_run": ["simulate", "--dry-run"]}
+# Both commands go through the same checks: demo runs on a few setups (the issue's live-mode
+# trace came from it), simulate --dry-run on all of them.
+DEMO_CASES = ["live_without_eia_key", "bogus_mode", "bad_config"]
+BAD_CONFIG = "energy:\n  authority_order: [eia, eia, fred]\n"
+
+# Settings whose line is known word for word.
+EXACT = {
+    "bogus_mode": (
+        {"HEADWATER_MODE": "bogus"},
+        "headwater: HEADWATER_MODE='bogus': expected one of sample, live (unset means sample)",
+    ),
+    "bad_config": (
+        {"HEADWATER_CONFIG": "{bad}"},
+        "headwater: {bad}: energy.authority_order: Value error, must list "
+        "each of eia, fred, yahoo exactly once (got ['eia', 'eia', 'fred'])",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[tuple[str, str], tuple[subprocess.CompletedProcess, list]]:
+    """Every command on every bad setup, all started at once (each stops at its checks)."""
+    root = tmp_path_factory.mktemp("cli_errors")
+    bad = root / "headwater.yaml"
+    bad.write_text(BAD_CONFIG)
+    setups = {}
+    for case in BAD_SETUPS:
+        setups[case] = bad_env(root / case, case)
+    for case, (changes, line) in EXACT.items():
+        env = fresh_env(root / case, **{k: v.format(bad=bad) for k, v in changes.items()})
+        setups[case] = (env, [line.format(bad=bad)])
+    procs = {
+        (case, command): (start(args, env), expected)
+        for case, (env, expected) in setups.items()
+        for command, args in COMMANDS.items()
+        if command != "demo" or case in DEMO_CASES
+    }
+    return {key: (finish(proc), expected) for key, (proc, expected) in procs.items()}
 
 
 @pytest.mark.parametrize(
-    "env, message",
-    [
-        (
-            {"HEADWATER_MODE": "bogus"},
-            "headwater: HEADWATER_MODE='bogus': expected one of sample, live",
-        ),
-        (
-            {"HEADWATER_CONFIG": "{bad}"},
-            "headwater: {bad}: energy.authority_order: Value error, must list "
-            "each of eia, fred, yahoo exactly once (got ['eia', 'eia', 'fred'])",
-        ),
-    ],
+    "case, command",
+    [(case, "simulate_dry_run") for case in [*BAD_SETUPS, *EXACT]]
+    + [(case, "demo") for case in DEMO_CASES],
 )
-def test_bad_settings_name_the_key_without_a_traceback(tmp_path, env, message):
-    bad = tmp_path / "headwater.yaml"
-    bad.write_text("energy:\n  authority_order: [eia, eia, fred]\n")
-    env = {k: v.format(bad=bad) for k, v in env.items()}
-    done = subprocess.run(
-        [HEADWATER, "demo"],
-        cwd=REPO_ROOT,
-        env=os.environ | env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 2
-    assert done.stderr.strip().splitlines()[-1] == message.format(bad=bad)
-    assert "Traceback" not in done.stderr
+def test_a_bad_setting_is_one_line_naming_it_and_what_to_do(runs, case, command):
+    done, expected = runs[(case, command)]
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    (line,) = done.stderr.splitlines()
+    if case in EXACT:
+        assert line == expected[0]
+    else:
+        assert line.startswith("headwater: ")
+        for text in expected:
+            assert text in line
+    assert done.stdout == ""  # stopped before building anything

@@ -1,0 +1,239 @@
+"""`headwater doctor`: check the settings, paths, keys, instance and warehouse, one line each.
+
+Each check is a plain function returning (ok, line); the line names the setting it
+judged, what it found and, when wrong, what to do. `headwater doctor` prints every
+check; the other commands run the checks they need (headwater.cli) before building
+anything, so a bad setting stops them with one line instead of a traceback mid-run.
+"""
+
+import os
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from headwater import settings
+
+Result = tuple[bool, str]
+
+LIVE_KEYS = ("EIA_API_KEY", "FRED_API_KEY")
+
+# Checks not run (reported as skipped) when one they build on failed: keys mean nothing
+# without a valid mode, and the reports folder lives beside the warehouse.
+NEEDS = {"keys": ("mode",), "reports": ("warehouse", "warehouse_dir")}
+
+# What `headwater doctor` runs, in order.
+ALL = ["settings", "mode", "keys", "instance", "warehouse", "samples", "reports"]
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "doctor",
+        help="check settings, paths, keys, the instance and the warehouse; exit 2 if one fails",
+    )
+    p.add_argument("--config", type=Path, help="settings file (default: HEADWATER_CONFIG)")
+    p.set_defaults(func=run)
+
+
+def check_settings(path: Path | None = None) -> Result:
+    """The settings file: every section through its domain's loader."""
+    from assets.energy.config import load_energy_config
+    from assets.workforce.config import load_workforce_config
+
+    shown = path or settings.config_path()
+    problems: list[str] = []
+    for load in (load_energy_config, load_workforce_config):
+        try:
+            load(path)
+        except settings.SettingsError as exc:
+            message = str(exc)
+        except OSError as exc:  # not found is a SettingsError already; this is the rest
+            message = (
+                f"{shown}: settings file cannot be read ({exc.strerror or exc}): point "
+                f"{'--config' if path else 'HEADWATER_CONFIG'} at a readable file"
+            )
+        else:
+            continue
+        if message not in problems:  # a file that cannot be read fails every section
+            problems.append(message)
+    if problems:
+        return False, "\n".join(problems)
+    return True, f"{shown} (valid: energy, workforce)"
+
+
+def check_mode() -> Result:
+    try:
+        return True, f"HEADWATER_MODE={settings.source_mode()}"
+    except settings.SettingsError as exc:
+        return False, f"{exc} (unset means sample)"
+
+
+def check_keys() -> Result:
+    """Live mode needs the API keys (their values are never shown)."""
+    if settings.source_mode() != "live":
+        return True, "no API keys needed (HEADWATER_MODE=sample)"
+    missing = [k for k in LIVE_KEYS if not os.environ.get(k, "").strip()]
+    if not missing:
+        return True, f"{', '.join(LIVE_KEYS)} set (HEADWATER_MODE=live)"
+    names = " and ".join(missing)
+    return False, (
+        f"HEADWATER_MODE=live needs {names}, not set: export {names}, "
+        "or unset HEADWATER_MODE to run on sample data"
+    )
+
+
+def _writable_dir(variable: str, path: Path, subject: str | None = None) -> Result:
+    problem = settings.directory_problem(path)
+    if problem is None:
+        return True, f"{path} ({'writable' if path.is_dir() else 'will be created'})"
+    todo = "a directory" if problem == "is a file" else "a writable directory"
+    return False, f"{subject or f'{variable}={path}'} {problem}: point {variable} at {todo}"
+
+
+def check_instance_dir() -> Result:
+    return _writable_dir("DAGSTER_HOME", settings.dagster_home())
+
+
+def check_instance() -> Result:
+    """DAGSTER_HOME is usable and the instance (SQLite storage) opens; creates it if new."""
+    ok, line = check_instance_dir()
+    if not ok:
+        return ok, line
+    import dagster as dg
+
+    try:
+        home = settings.ensure_dagster_home()
+        with dg.DagsterInstance.get() as instance:
+            runs = instance.get_runs_count()
+    except settings.SettingsError as exc:
+        return False, str(exc)
+    except Exception as exc:  # whatever the storage raised, the user's fix is the same
+        first = (str(exc).strip().splitlines() or [""])[0]
+        return False, (
+            f"DAGSTER_HOME={settings.dagster_home()}: the instance does not open "
+            f"({type(exc).__name__}: {first}): fix its dagster.yaml or point DAGSTER_HOME "
+            "at an empty directory"
+        )
+    return True, f"{home} (SQLite instance opens, {runs} runs)"
+
+
+def check_warehouse_dir() -> Result:
+    """The warehouse file's directory is writable (DuckDB writes its WAL and lock there)."""
+    path = settings.warehouse_path()
+    if path.is_dir():
+        return False, (
+            f"HEADWATER_WAREHOUSE={path} is a directory: point HEADWATER_WAREHOUSE at a file, "
+            f"e.g. {path / 'warehouse.duckdb'}"
+        )
+    problem = settings.directory_problem(path.parent)
+    if problem is not None:
+        return False, (
+            f"HEADWATER_WAREHOUSE={path}: its directory {path.parent} {problem}: point "
+            "HEADWATER_WAREHOUSE at a file in a writable directory"
+        )
+    return True, f"{path} (directory writable)"
+
+
+def check_warehouse() -> Result:
+    """The warehouse directory is writable and, if the file exists, it opens (read-only)."""
+    ok, line = check_warehouse_dir()
+    path = settings.warehouse_path()
+    if not ok or not path.exists():
+        return ok, line if not ok else f"{path} (writable; created by the first run)"
+    import duckdb
+
+    from resources.warehouse import lock_holder, warehouse_lock
+
+    try:
+        # Under the writer lock: even a read-only open makes a writer starting now fail.
+        with warehouse_lock(path, timeout_s=0):
+            with duckdb.connect(str(path), read_only=True) as con:
+                [(tables,)] = con.execute(
+                    "SELECT count(*) FROM information_schema.tables "
+                    "WHERE table_schema NOT IN ('information_schema', 'pg_catalog')"
+                ).fetchall()
+    except TimeoutError:
+        holder = lock_holder(str(path.with_suffix(".lock")))
+        return True, f"{path} (writable; in use by {holder}, not opened)"
+    except duckdb.Error as exc:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        if "lock" in first.lower():  # another program (a DuckDB shell, say) has it open
+            pid = re.search(r"\(PID \d+\)", first)
+            holder = f"another process {pid.group(0)}" if pid else "another process"
+            return True, f"{path} (writable; in use by {holder}, not opened)"
+        return False, (
+            f"HEADWATER_WAREHOUSE={path} does not open ({first}): move the file away or "
+            "point HEADWATER_WAREHOUSE elsewhere"
+        )
+    return True, f"{path} (writable; opens, {tables} tables)"
+
+
+def check_samples() -> Result:
+    return _writable_dir("HEADWATER_SAMPLE_DIR", settings.sample_dir())
+
+
+def reports_folder() -> Path:
+    """Where the workforce reports go: beside the warehouse. The rule is
+    assets.workforce.assets.reports_dir (a test keeps the two equal); importing it here
+    would load dbt and add a second and a half to every command's start."""
+    return settings.warehouse_path().parent / "reports" / "workforce"
+
+
+def check_reports() -> Result:
+    folder = reports_folder()
+    # The variable to change is the warehouse's: it decides where this folder is.
+    return _writable_dir(
+        "HEADWATER_WAREHOUSE", folder, f"reports folder {folder} (beside HEADWATER_WAREHOUSE)"
+    )
+
+
+def checks(config: Path | None = None) -> dict[str, Callable[[], Result]]:
+    """Every check by name; `config` is the settings file a command was given."""
+    return {
+        "settings": lambda: check_settings(config),
+        "mode": check_mode,
+        "keys": check_keys,
+        "instance_dir": check_instance_dir,
+        "instance": check_instance,
+        "warehouse_dir": check_warehouse_dir,
+        "warehouse": check_warehouse,
+        "samples": check_samples,
+        "reports": check_reports,
+    }
+
+
+def run_checks(names: list[str], config: Path | None = None) -> list[tuple[str, str, str]]:
+    """(status, name, line) per check, status ok / FAIL / skip (one it needs failed)."""
+    by_name = checks(config)
+    failed: set[str] = set()
+    out = []
+    for name in names:
+        blocked = [n for n in NEEDS.get(name, ()) if n in failed]
+        if blocked:
+            out.append(("skip", name, f"not checked until {blocked[0]} is fixed"))
+            continue
+        ok, line = by_name[name]()
+        if not ok:
+            failed.add(name)
+        out.append(("ok" if ok else "FAIL", name, line))
+    return out
+
+
+def problems(names: list[str], config: Path | None = None) -> list[str]:
+    """The lines of the checks that failed (what a command prints before stopping)."""
+    return [line for status, _, line in run_checks(names, config) if status == "FAIL"]
+
+
+def run(args) -> int:
+    width = max(map(len, ALL))
+    results = run_checks(ALL, getattr(args, "config", None))
+    for status, name, line in results:
+        first, *more = line.splitlines()
+        print(f"{status:<4} {name:<{width}}  {first}")
+        for extra in more:
+            print(f"{'':<4} {'':<{width}}  {extra}")
+    failed = [name for status, name, _ in results if status == "FAIL"]
+    if failed:
+        print(f"headwater doctor: {len(failed)} of {len(results)} checks failed", file=sys.stderr)
+        return 2
+    return 0
