@@ -19,7 +19,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from assets.workforce import checks, progress, reports
+from assets.workforce import checks, holding, progress, reports
 from assets.workforce.assumptions import ASSUMPTION_TABLES, assumption_tables
 from assets.workforce.census import apply_census_rules, generate_census, read_census_file
 from assets.workforce.config import WorkforceConfig
@@ -371,9 +371,29 @@ class _YearRun:
                 )
 
     def _year(self, year: int, base: str, prior_hash: str):
-        total, log = len(self.years), self.context.log
         started = time.monotonic()
-        progress.emit(progress.ProgressEvent("year_started", year, self.index, total))
+        progress.emit(progress.ProgressEvent("year_started", year, self.index, len(self.years)))
+        with self.warehouse.connect() as con:
+            holding.save_year(con, YEARLY_MODELS, year)
+        try:
+            state = yield from self._build_and_check(year, base, prior_hash, started)
+        except YearFailed as failed:
+            # The year failed: what an earlier run left for it is put back, and what this
+            # build wrote is held aside for inspection.
+            with self.warehouse.connect() as con:
+                held = holding.restore_year(con, YEARLY_MODELS, year)
+            raise YearFailed(
+                failed.year,
+                failed.stage,
+                f"{failed.detail} (the year's previous rows are kept; the {held} rows this "
+                f"build wrote are in {holding.SCHEMA}.workforce_<model>)",
+            ) from None
+        with self.warehouse.connect() as con:
+            holding.discard_saved(con, YEARLY_MODELS)
+        return state
+
+    def _build_and_check(self, year: int, base: str, prior_hash: str, started: float):
+        total, log = len(self.years), self.context.log
         outcome = self.dbt.build(
             "tag:workforce_yearly",
             year=year,

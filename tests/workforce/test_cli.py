@@ -9,6 +9,7 @@ import dagster as dg
 import pytest
 
 from assets.workforce.assets import table_key
+from assets.workforce.stages import YEARLY_MODELS
 from headwater import cli
 from resources.warehouse import DuckDBWarehouse
 from tests.workforce.conftest import write_config
@@ -321,3 +322,48 @@ def test_resume_trusts_the_warehouse_too(home, capsys, monkeypatch):
         "select count(*) as n from workforce.fct_workforce_snapshot where simulation_year = 2025"
     )
     assert stored.column("n")[0].as_py() > 0
+
+
+def test_a_failed_year_keeps_its_previous_rows_and_holds_the_new_ones(home, capsys):
+    """Write, audit, publish for a year: 2026 was simulated; 2025's end state is then broken
+    so that a rerun of 2026 fails a blocking check. 2026's previous rows stay as they were;
+    what the failed build wrote is held in holding.workforce_<model>."""
+    tmp_path, config = home
+    args = ["simulate", "--config", str(config), "--seed", "3"]
+    assert cli.main([*args, "--start-year", "2025", "--end-year", "2026"]) == 0
+    capsys.readouterr()
+    wh = DuckDBWarehouse(path=str(tmp_path / "warehouse.duckdb"))
+
+    def year_rows(table, year):
+        return sorted(
+            map(repr, wh.query(f"select * from {table} where simulation_year = {year}").to_pylist())
+        )
+
+    before = {m: year_rows(f"workforce.{m}", 2026) for m in YEARLY_MODELS}
+    assert before["fct_workforce_snapshot"]
+
+    with wh.connect() as con:
+        con.execute(
+            "update workforce.fct_workforce_snapshot set ending_compensation = -1 where "
+            "simulation_year = 2025 and employee_id = (select min(employee_id) from "
+            "workforce.fct_workforce_snapshot where simulation_year = 2025 and "
+            "employment_status = 'active')"
+        )
+    assert cli.main([*args, "--start-year", "2026", "--end-year", "2026"]) == 1
+    err = capsys.readouterr().err
+    assert "FAILED at year 2026, stage checks" in err
+    assert "the year's previous rows are kept" in err and "holding.workforce_<model>" in err
+
+    assert {m: year_rows(f"workforce.{m}", 2026) for m in YEARLY_MODELS} == before
+    held = year_rows("holding.workforce_fct_workforce_snapshot", 2026)
+    assert held and held != before["fct_workforce_snapshot"]  # the failed build's rows
+    assert not table_exists_in(wh, "holding.workforce_fct_workforce_snapshot_previous")
+
+
+def table_exists_in(wh, table):
+    schema, name = table.split(".")
+    found = wh.query(
+        "select count(*) as n from information_schema.tables "
+        f"where table_schema = '{schema}' and table_name = '{name}'"
+    )
+    return found.column("n")[0].as_py() > 0
