@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import dagster as dg
 
+from headwater import launch, settings
 from headwater.dead_runs import process_tags
 
 # Dagster's run tags for "this run covers a partition range" (what the UI's backfill
@@ -85,7 +86,7 @@ def run_job(
     tags: dict[str, str] | None = None,
     log_level: str = "INFO",
     run_config: dict | None = None,
-) -> dg.ExecuteInProcessResult:
+) -> dg.JobExecutionResult:
     """Execute a job in this process, recorded in `instance`; a partition range runs as one
     run. Raises Interrupted (after marking the run CANCELED) on SIGINT or SIGTERM."""
     job = defs.resolve_job_def(job_name)
@@ -94,18 +95,19 @@ def run_job(
         first, last = partition_range
         run_tags |= {RANGE_START_TAG: first, RANGE_END_TAG: last}
     # The console shows `log_level` and up; every event (DEBUG included) is in the instance.
-    config = {"loggers": {"console": {"config": {"log_level": log_level}}}} | (run_config or {})
+    # The run writes the warehouse this command was pointed at (HEADWATER_WAREHOUSE now),
+    # whatever it was when the definitions were first imported in this process.
+    extra = dict(run_config or {})
+    config = {
+        "loggers": {"console": {"config": {"log_level": log_level}}},
+        "resources": {"warehouse": {"config": {"path": str(settings.warehouse_path())}}}
+        | extra.pop("resources", {}),
+    } | extra
     run_id = str(uuid.uuid4())
     result = None
     try:
         with _stop_on_signals() as received:
-            result = job.execute_in_process(
-                run_config=config,
-                instance=instance,
-                tags=run_tags,
-                run_id=run_id,
-                raise_on_error=False,
-            )
+            result = launch.execute(job, instance, run_id, config, run_tags)
     except KeyboardInterrupt:
         received.setdefault("signal", "SIGINT")
     if received:
@@ -118,7 +120,7 @@ def run_job(
     return result
 
 
-def check_outcomes(result: dg.ExecuteInProcessResult) -> dict[str, int]:
+def check_outcomes(result: dg.JobExecutionResult) -> dict[str, int]:
     """Counts of asset check outcomes in a run: passed, warned (failed WARN), failed (ERROR)."""
     counts = {"passed": 0, "warned": 0, "failed": 0}
     for event in result.all_events:
@@ -134,7 +136,7 @@ def check_outcomes(result: dg.ExecuteInProcessResult) -> dict[str, int]:
     return counts
 
 
-def materialized_assets(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
+def materialized_assets(result: dg.JobExecutionResult) -> set[dg.AssetKey]:
     return {
         e.event_specific_data.materialization.asset_key
         for e in result.all_events

@@ -78,19 +78,25 @@ def run(args) -> int:
 
     from assets.workforce.definitions import build_defs
     from headwater import settings
+    from headwater.runs import load_defs
 
     settings.export_warehouse_env()
     instance = dg.DagsterInstance.get()
     from resources.warehouse import DuckDBWarehouse
 
-    # This domain's jobs, built for --config (its years), on the warehouse the
-    # environment names now.
-    defs = dg.Definitions.merge(
-        build_defs(args.config),
-        dg.Definitions(
-            resources={"warehouse": DuckDBWarehouse(path=str(settings.warehouse_path()))}
-        ),
-    )
+    if args.config is None:
+        # The code location's own jobs: runs are recorded as the UI's own (headwater.launch).
+        defs = load_defs()
+    else:
+        # Another settings file may name other years: this domain's jobs built for it, on
+        # the warehouse the environment names now.
+        defs = dg.Definitions.merge(
+            build_defs(args.config),
+            dg.Definitions(
+                resources={"warehouse": DuckDBWarehouse(path=str(settings.warehouse_path()))},
+                executor=dg.in_process_executor,  # as resources/definitions.py has it
+            ),
+        )
     years = list(range(start, end + 1))
     status = _year_status(instance, defs, years + ([start - 1] if start > cfg.start_year else []))
     run_years = [y for y in years if status.get(y) != "MATERIALIZED"] if args.resume else years

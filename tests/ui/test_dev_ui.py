@@ -372,6 +372,81 @@ def test_daemon_builds_the_marts_after_a_month_is_loaded(dev_server):
     assert ("marts", "price_panel") in selected and ("marts", "price_returns") in selected
 
 
+RUN_QUERY = """
+{
+  runsOrError(filter: {tags: [{key: "headwater/trigger", value: "%s"}]}) {
+    ... on Runs {
+      results {
+        runId jobName status pipelineSnapshotId
+        repositoryOrigin { repositoryLocationName repositoryName }
+        tags { key value }
+      }
+    }
+  }
+}
+"""
+
+JOB_QUERY = """
+{
+  pipelineOrError(params: {repositoryLocationName: "headwater", repositoryName: "__repository__",
+                           pipelineName: "%s"}) {
+    ... on Pipeline { pipelineSnapshotId runs { runId } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    "command, jobs",
+    [
+        (
+            ["simulate", "--start-year", "2025", "--end-year", "2026"],
+            {"workforce_inputs", "workforce_simulation", "workforce_reports"},
+        ),
+        (
+            ["demo"],
+            {
+                "energy_daily_prices",
+                "energy_marts_refresh",
+                "workforce_inputs",
+                "workforce_simulation",
+                "workforce_reports",
+            },
+        ),
+    ],
+)
+def test_cli_runs_are_the_code_locations_own(dev_server, command, jobs):
+    """A run started by `headwater` is recorded as the UI records its own: it has the
+    `headwater` location as its origin, is listed under its job (which is what the Overview
+    timeline and the job's Runs tab show), has the job's current snapshot (re-execute gives
+    no version warning), carries its partition range and says which command started it."""
+    headwater = str(Path(sys.executable).parent / "headwater")
+    done = subprocess.run(
+        [headwater, *command],
+        cwd=REPO_ROOT,
+        env=dev_server.env,
+        capture_output=True,
+        text=True,
+        timeout=170,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    runs = dev_server.graphql(RUN_QUERY % command[0])["runsOrError"]["results"]
+    assert {r["jobName"] for r in runs} == jobs
+    for run in runs:
+        assert run["status"] == "SUCCESS"
+        assert run["repositoryOrigin"] == {
+            "repositoryLocationName": "headwater",
+            "repositoryName": "__repository__",
+        }
+        job = dev_server.graphql(JOB_QUERY % run["jobName"])["pipelineOrError"]
+        assert run["runId"] in {r["runId"] for r in job["runs"]}
+        assert run["pipelineSnapshotId"] == job["pipelineSnapshotId"]
+        tags = {t["key"]: t["value"] for t in run["tags"]}
+        if run["jobName"] == "workforce_simulation":
+            assert tags["dagster/asset_partition_range_start"] == "2025"
+            assert tags["dagster/asset_partition_range_end"] in ("2026", "2029")
+
+
 def test_ctrl_c_stops_webserver_and_daemon(dev_server):
     """Last in the module: Ctrl-C (SIGINT to dev.sh's process group, as a terminal sends it)."""
     before = dev_server.processes()
