@@ -6,6 +6,7 @@ import time
 import dagster as dg
 
 from headwater import settings
+from headwater.output import log_path
 from headwater.runs import (
     Interrupted,
     check_outcomes,
@@ -17,6 +18,9 @@ from headwater.runs import (
 
 def add_parser(sub) -> None:
     p = sub.add_parser("demo", help="materialize every asset on sample data and print a summary")
+    p.add_argument(
+        "--verbose", action="store_true", help="also show Dagster's and dbt's logs on the console"
+    )
     p.set_defaults(func=run)
 
 
@@ -52,13 +56,21 @@ def run(args) -> int:
     assets: set[dg.AssetKey] = set()
     checks = {"passed": 0, "warned": 0, "failed": 0}
     failed_runs = []
+    log = log_path("demo")
+    print(f"Dagster's and dbt's logs: {log}", flush=True)
     for job_name, partition_range in demo_plan():
         shown = f" [{partition_range[0]} .. {partition_range[1]}]" if partition_range else ""
         print(f"-> {job_name}{shown}", flush=True)
         started = time.monotonic()
         try:
             result = run_job(
-                defs, job_name, partition_range, instance, tags={"headwater/trigger": "demo"}
+                defs,
+                job_name,
+                partition_range,
+                instance,
+                tags={"headwater/trigger": "demo"},
+                log_file=log,
+                verbose=getattr(args, "verbose", False),
             )
         except Interrupted as stop:
             plan = [name for name, _ in demo_plan()]
@@ -93,6 +105,6 @@ def run(args) -> int:
     print(f"  instance:  {home} (SQLite)")
     print("  UI:        make dev, then open http://127.0.0.1:3000")
     if failed_runs:
-        print(f"\nFAILED: {', '.join(failed_runs)} (see the run logs in the UI)")
+        print(f"\nFAILED: {', '.join(failed_runs)} (see {log}, or the runs in the UI)")
         return 1
     return 0

@@ -10,10 +10,11 @@ import signal
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import dagster as dg
 
-from headwater import launch, settings
+from headwater import launch, output, settings
 from headwater.dead_runs import process_tags
 
 # Dagster's run tags for "this run covers a partition range" (what the UI's backfill
@@ -86,9 +87,13 @@ def run_job(
     tags: dict[str, str] | None = None,
     log_level: str = "INFO",
     run_config: dict | None = None,
+    log_file: Path | None = None,
+    verbose: bool = False,
 ) -> dg.JobExecutionResult:
     """Execute a job in this process, recorded in `instance`; a partition range runs as one
-    run. Raises Interrupted (after marking the run CANCELED) on SIGINT or SIGTERM."""
+    run. Dagster's and dbt's output goes to `log_file` when given (and to the console too
+    when `verbose`). Raises Interrupted (after marking the run CANCELED) on SIGINT or
+    SIGTERM."""
     job = defs.resolve_job_def(job_name)
     run_tags = dict(tags or {}) | process_tags()
     if partition_range is not None:
@@ -107,7 +112,8 @@ def run_job(
     result = None
     try:
         with _stop_on_signals() as received:
-            result = launch.execute(job, instance, run_id, config, run_tags)
+            with output.logs_to(log_file, verbose):
+                result = launch.execute(job, instance, run_id, config, run_tags)
     except KeyboardInterrupt:
         received.setdefault("signal", "SIGINT")
     if received:

@@ -279,6 +279,7 @@ def _print_plan(args, cfg, census, years, run_years, run_inputs, status) -> None
 def _execute(args, cfg, instance, defs, run_years, run_inputs) -> int:
     from assets.workforce import progress
     from assets.workforce.definitions import INPUTS_JOB, REPORTS_JOB, SIMULATION_JOB
+    from headwater.output import log_path
     from headwater.runs import Interrupted, run_job
 
     run_config = {
@@ -304,10 +305,13 @@ def _execute(args, cfg, instance, defs, run_years, run_inputs) -> int:
             print(
                 f"  year {event.year} ({event.index}/{event.total}) done in {event.seconds:.1f} s"
                 f" | elapsed {elapsed:.1f} s | ETA {eta:.1f} s",
+                file=console,
                 flush=True,
             )
         elif event.kind == "stage_done" and args.verbose:
-            print(f"    {event.year} {event.stage}: {event.seconds:.2f} s", flush=True)
+            print(
+                f"    {event.year} {event.stage}: {event.seconds:.2f} s", file=console, flush=True
+            )
         elif event.kind == "failed":
             failure.update(year=event.year, stage=event.stage, message=event.message)
 
@@ -317,6 +321,9 @@ def _execute(args, cfg, instance, defs, run_years, run_inputs) -> int:
     jobs.append((SIMULATION_JOB, (str(run_years[0]), str(run_years[-1]))))
     jobs.append((REPORTS_JOB, None))
     inputs_seconds = 0.0
+    console = sys.stdout  # progress comes during a run, while Dagster's output goes to the log
+    log = log_path("simulate")
+    print(f"Dagster's and dbt's logs: {log}", flush=True)
     with progress.listen(show):
         for job_name, years in jobs:
             if years:
@@ -331,8 +338,9 @@ def _execute(args, cfg, instance, defs, run_years, run_inputs) -> int:
                     years,
                     instance,
                     tags={"headwater/trigger": "simulate"},
-                    log_level="INFO" if args.verbose else "WARNING",
                     run_config=run_config,
+                    log_file=log,
+                    verbose=args.verbose,
                 )
             except Interrupted as stop:
                 done = _finished(instance, run_years)

@@ -120,7 +120,9 @@ def _acquire(lock_path: str, timeout_s: float) -> int:
                 print(
                     f"waiting {now - started:.0f} s for the warehouse writer lock "
                     f"({lock_path}): held by {lock_holder(lock_path)}",
-                    file=sys.stderr,
+                    # The process's own stderr: the console, even while a command sends
+                    # Dagster's logs to its log file (headwater.output).
+                    file=sys.__stderr__,
                     flush=True,
                 )
                 next_report = now + REPORT_EVERY_S

@@ -31,6 +31,16 @@ def test_demo_twice_materializes_everything_and_duplicates_nothing(tmp_path, ses
         summaries.append(done.stdout[done.stdout.index("Headwater demo summary") :])
 
     first, second = summaries
+    # What a person reads: the command's own lines, no warning, no traceback, no noise at
+    # exit; Dagster's and dbt's logs are in the file it names.
+    console = done.stdout + done.stderr
+    assert "WARNING" not in console and "Traceback" not in console and "nanobind" not in console
+    assert len(console.splitlines()) < 80
+    assert not done.stderr
+    [log] = re.findall(r"^Dagster's and dbt's logs: (\S+)$", done.stdout, re.M)
+    logged = Path(log).read_text()
+    assert "Completed successfully" in logged  # dbt's own summary of the marts build
+    assert "rows set aside in quarantine.workforce_census" in logged  # the census warning
     assert "0 failed" in first
     assert f"warehouse: {tmp_path / 'warehouse.duckdb'}" in first
     assert f"instance:  {tmp_path / 'dagster_home'} (SQLite)" in first
