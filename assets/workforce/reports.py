@@ -147,13 +147,39 @@ def chart_png(frame: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
+MONEY = {
+    "average_pay",
+    "total_pay",
+    "employee_deferrals",
+    "employer_match",
+    "employer_core",
+    "employer_cost",
+}
+RATES = {"participation_rate", "average_deferral_rate"}
+
+
+def format_value(column: str, value) -> str:
+    """How a summary figure reads: money with thousands separators and no exponent, rates
+    as percentages, growth in percentage points with a sign, counts with separators."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    if column in MONEY:
+        return f"${value:,.0f}"
+    if column in RATES:
+        return f"{value:.1%}"
+    if column == "growth_pct":
+        return f"{value:+.2f}%"
+    return f"{int(value):,}"
+
+
 def summary_markdown(frame: pd.DataFrame, png: bytes) -> str:
+    """The chart, then one row per figure and one column per year (narrow enough for the
+    UI's metadata dialog however many figures there are)."""
     image = base64.b64encode(png).decode()
-    header = "| " + " | ".join(frame.columns) + " |"
-    rule = "|" + "---|" * len(frame.columns)
-    rows = [
-        "| " + " | ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in r) + " |"
-        for r in frame.itertuples(index=False)
-    ]
-    table = "\n".join([header, rule, *rows])
+    years = [str(int(y)) for y in frame["simulation_year"]]
+    lines = ["| | " + " | ".join(years) + " |", "|---|" + "---:|" * len(years)]
+    for column in frame.columns.drop("simulation_year"):
+        cells = [format_value(column, v) for v in frame[column]]
+        lines.append(f"| {column} | " + " | ".join(cells) + " |")
+    table = "\n".join(lines)
     return f"![headcount and participation](data:image/png;base64,{image})\n\n{table}\n"

@@ -113,3 +113,26 @@ def test_uniform_is_a_stable_function_of_its_inputs():
         maths.uniform(42, "E0000001", 2025, "merit"),
     }
     assert a not in others and len(others) == 4
+
+
+def test_summary_figures_read_like_numbers():
+    import pandas as pd
+
+    from assets.workforce.reports import summary_markdown
+
+    frame = pd.DataFrame(
+        {
+            "simulation_year": [2025, 2026],
+            "headcount": [1012, 1042],
+            "growth_pct": [3.0, 2.964],
+            "total_pay": [91927300.12, 95000000.0],
+            "participation_rate": [0.8123, 0.83],
+        }
+    )
+    table = summary_markdown(frame, b"png").split("\n\n", 1)[1]
+    assert "| | 2025 | 2026 |" in table
+    assert "| total_pay | $91,927,300 | $95,000,000 |" in table
+    assert "| participation_rate | 81.2% | 83.0% |" in table
+    assert "| headcount | 1,012 | 1,042 |" in table
+    assert "| growth_pct | +3.00% | +2.96% |" in table
+    assert "e+" not in table
