@@ -17,12 +17,36 @@ CHECKS_BEFORE = {
 def build_parser() -> argparse.ArgumentParser:
     from headwater import demo, simulate
 
-    parser = argparse.ArgumentParser(prog="headwater", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="headwater",
+        description=__doc__,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"headwater {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
     demo.add_parser(sub)
     simulate.add_parser(sub)
     doctor.add_parser(sub)
     return parser
+
+
+EXAMPLES = """examples:
+  headwater demo                                          everything, on sample data
+  headwater simulate --start-year 2025 --end-year 2029    the workforce simulation
+  headwater simulate --resume                             only the years not done
+  headwater doctor                                        check the setup, one line each
+
+Each command's own help: headwater <command> --help"""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("headwater")
+    except PackageNotFoundError:  # run from a checkout without installing
+        return "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,6 @@
 """`headwater demo`: materialize the whole graph on sample data and summarize it."""
 
+import argparse
 import sys
 import time
 
@@ -17,7 +18,16 @@ from headwater.runs import (
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("demo", help="materialize every asset on sample data and print a summary")
+    p = sub.add_parser(
+        "demo",
+        epilog=(
+            "examples:\n"
+            "  headwater demo\n"
+            "  headwater demo --verbose     Dagster's and dbt's logs on the console too"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="materialize every asset on sample data and print a summary",
+    )
     p.add_argument(
         "--verbose", action="store_true", help="also show Dagster's and dbt's logs on the console"
     )

@@ -6,6 +6,7 @@ check; the other commands run the checks they need (headwater.cli) before buildi
 anything, so a bad setting stops them with one line instead of a traceback mid-run.
 """
 
+import argparse
 import os
 import re
 import sys
@@ -29,6 +30,12 @@ ALL = ["settings", "mode", "keys", "instance", "warehouse", "samples", "reports"
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "doctor",
+        epilog=(
+            "examples:\n"
+            "  headwater doctor\n"
+            "  HEADWATER_MODE=live headwater doctor      are the live-mode keys set?"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         help="check settings, paths, keys, the instance and the warehouse; exit 2 if one fails",
     )
     p.add_argument("--config", type=Path, help="settings file (default: HEADWATER_CONFIG)")

@@ -1,4 +1,4 @@
-"""`headwater simulate`: run the multi-year workforce simulation (see docs/workforce.md).
+"""`headwater simulate`: run the multi-year workforce simulation (README, "Workforce simulation").
 
 Runs the workforce jobs in this process, recorded in the Dagster instance (so they
 show in the UI): workforce_inputs when the first simulation year is in the range
@@ -20,6 +20,13 @@ EXIT_BAD_INPUT = 2
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "simulate",
+        epilog=(
+            "examples:\n"
+            "  headwater simulate --start-year 2025 --end-year 2029\n"
+            "  headwater simulate --start-year 2025 --end-year 2029 --dry-run\n"
+            "  headwater simulate --resume\n"
+            "  headwater simulate --census data/my_census.parquet --seed 7"
+        ),
         help="run the multi-year workforce simulation",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,

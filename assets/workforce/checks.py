@@ -1,6 +1,6 @@
 """The simulation's dataset rules, evaluated per year on the warehouse.
 
-Each rule has an id (docs/workforce.md lists them), the table it guards, a severity,
+Each rule has an id (the README's rule catalogue lists them), the table it guards, a severity,
 and whether it is blocking: a blocking rule that fails stops the run before the next
 year, because the next year would start from a state that is wrong. Every failing
 rule names the employees that break it.
