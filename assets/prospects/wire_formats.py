@@ -1,0 +1,273 @@
+"""The NFL draft prospect sources' file layouts, and one parser per source into `RawRecord`s.
+
+- NFL.com combine measurements in the nflverse `combine` CSV layout (`NA` = missing).
+- College Football Reference "Get table as CSV": an over-header row, then a header whose
+  names repeat (`Yds` under Rushing and Receiving); columns are told apart by position.
+- PFF grades CSV export (empty cell = missing; exports may carry a BOM and CRLF).
+- Yahoo college statistics and ESPN injury reports: JSON documents (docs/prospects.md).
+
+Parsers never repair or drop a row: every data row of a file becomes one record, with
+the source's own field names and values as text. A row that cannot be split into the
+header's fields (wrong field count, a JSON item that is not an object) is returned with
+`problem` set and its text in `raw`. A file that is not the layout at all (empty, binary,
+another layout) raises `ProspectFileError` with one line naming the file.
+"""
+
+import csv
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SOURCES = ("nfl", "cfr", "pff", "yahoo", "espn")
+
+NFL_COLUMNS = (
+    "season,draft_year,draft_team,draft_round,draft_ovr,pfr_id,cfb_id,player_name,pos,"
+    "school,ht,wt,forty,bench,vertical,broad_jump,cone,shuttle"
+).split(",")
+NFL_MISSING = {"NA", ""}
+
+# CFR: the groups of the over-header and their prefix in field names ("Rushing" + "Yds" ->
+# "rush_yds"); a header equal to its group's prefix ("Rec" under Receiving) is just "rec".
+CFR_GROUP_PREFIX = {"Rushing": "rush", "Receiving": "rec", "Passing": "pass", "Scrimmage": "scrim"}
+CFR_SCHOOL_HEADERS = ("School", "Team")  # newer pages say Team; both become field "school"
+
+PFF_LEAD_COLUMNS = ["player", "player_id", "position", "team_name"]
+PFF_COLUMNS = PFF_LEAD_COLUMNS + [
+    "player_game_count",
+    "grades_offense",
+    "grades_defense",
+    "grades_pass",
+    "grades_run",
+    "grades_pass_block",
+    "grades_run_block",
+    "grades_pass_rush",
+    "grades_run_defense",
+    "grades_coverage",
+    "grades_tackle",
+]
+
+_YEAR_IN_NAME = re.compile(r"(\d{4})")
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    source: str  # "nfl" | "cfr" | "pff" | "yahoo" | "espn"
+    draft_year: int | None  # from the file name (`combine_2024.csv`)
+    origin: str  # "<source dir>/<file>#row=N", N counts data rows from 1
+    fields: dict[str, str | None]  # the source's own field names; None = missing
+    problem: str | None = None  # set when the row cannot be split into fields
+    raw: str | None = field(default=None, compare=False)  # the row's text when `problem` is set
+
+
+class ProspectFileError(ValueError):
+    """A file that is not the layout it should be (not a bad row: a bad file)."""
+
+
+# ---- shared ---------------------------------------------------------------------------------
+
+
+def _origin_prefix(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}"
+
+
+def _draft_year(path: Path) -> int | None:
+    match = _YEAR_IN_NAME.search(path.stem)
+    return int(match.group(1)) if match else None
+
+
+def _read_text(path: Path, expected: str) -> str:
+    """The file's text without a BOM; empty or binary files raise, naming what was expected."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ProspectFileError(
+            f"{path}: cannot read ({exc.strerror}); expected {expected}"
+        ) from None
+    if not data.strip():
+        raise ProspectFileError(f"{path}: file is empty; expected {expected}")
+    if b"\x00" in data:
+        raise ProspectFileError(f"{path}: binary content; expected {expected}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProspectFileError(f"{path}: not UTF-8 text; expected {expected}") from None
+    return text.removeprefix("\ufeff")
+
+
+def _csv_lines(text: str) -> list[tuple[str, list[str]]]:
+    """(line text, cells) per non-blank line; CRLF and LF both end a line. These exports
+    never quote a line break, so one physical line is one row."""
+    out = []
+    for line in text.splitlines():
+        if line.strip():
+            out.append((line, next(csv.reader([line]))))
+    return out
+
+
+def _short(cells: list[str], limit: int = 6) -> str:
+    text = ",".join(cells[:limit])
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _csv_records(
+    path: Path,
+    source: str,
+    names: list[str],
+    rows: list[tuple[str, list[str]]],
+    missing: set[str],
+) -> list[RawRecord]:
+    prefix, year = _origin_prefix(path), _draft_year(path)
+    records = []
+    for n, (line, cells) in enumerate(rows, start=1):
+        origin = f"{prefix}#row={n}"
+        if len(cells) != len(names):
+            problem = f"expected {len(names)} fields, got {len(cells)}"
+            records.append(RawRecord(source, year, origin, {}, problem, raw=line))
+            continue
+        values = {
+            k: (None if v.strip() in missing else v) for k, v in zip(names, cells, strict=True)
+        }
+        records.append(RawRecord(source, year, origin, values))
+    return records
+
+
+# ---- CSV sources ----------------------------------------------------------------------------
+
+
+def parse_nfl(path: Path) -> list[RawRecord]:
+    """nflverse combine CSV: the exact column list, `NA` (or an empty cell) = missing."""
+    path = Path(path)
+    expected = "nflverse combine CSV with header " + ",".join(NFL_COLUMNS[:3]) + ",..."
+    rows = _csv_lines(_read_text(path, expected))
+    header = rows[0][1]
+    if header != NFL_COLUMNS:
+        raise ProspectFileError(f"{path}: header {_short(header)!r}; expected {expected}")
+    return _csv_records(path, "nfl", NFL_COLUMNS, rows[1:], NFL_MISSING)
+
+
+def cfr_field_names(over_header: list[str], header: list[str]) -> list[str]:
+    """Field names by position: `Yds` under Rushing is `rush_yds`, under Receiving `rec_yds`."""
+    names = []
+    for i, name in enumerate(header):
+        group = over_header[i].strip() if i < len(over_header) else ""
+        base = name.strip().lower().replace("-", "_").replace(" ", "_")
+        if name in CFR_SCHOOL_HEADERS:
+            base = "school"
+        if group:
+            prefix = CFR_GROUP_PREFIX.get(group, group.lower().replace(" ", "_"))
+            base = prefix if base == prefix else f"{prefix}_{base}"
+        names.append(base)
+    return names
+
+
+def parse_cfr(path: Path) -> list[RawRecord]:
+    """CFR "Get table as CSV": over-header row, then `Rk,Player,School|Team,...`."""
+    path = Path(path)
+    expected = "College Football Reference CSV (over-header row, then Rk,Player,School|Team,...)"
+    rows = _csv_lines(_read_text(path, expected))
+    if len(rows) < 2:
+        raise ProspectFileError(f"{path}: no header row after the over-header; expected {expected}")
+    over, header = rows[0][1], rows[1][1]
+    if header[:2] != ["Rk", "Player"] or not any(h in header for h in CFR_SCHOOL_HEADERS):
+        raise ProspectFileError(f"{path}: header {_short(header)!r}; expected {expected}")
+    if not any(over) or len(over) != len(header):
+        raise ProspectFileError(f"{path}: over-header {_short(over)!r}; expected {expected}")
+    names = cfr_field_names(over, header)
+    if len(set(names)) != len(names):
+        raise ProspectFileError(f"{path}: columns repeat within a group; expected {expected}")
+    return _csv_records(path, "cfr", names, rows[2:], {""})
+
+
+def parse_pff(path: Path) -> list[RawRecord]:
+    """PFF grades export: `player,player_id,position,team_name,...`; empty cell = missing."""
+    path = Path(path)
+    expected = "PFF grades CSV with header " + ",".join(PFF_LEAD_COLUMNS) + ",..."
+    rows = _csv_lines(_read_text(path, expected))
+    header = rows[0][1]
+    if header[:4] != PFF_LEAD_COLUMNS or len(set(header)) != len(header):
+        raise ProspectFileError(f"{path}: header {_short(header)!r}; expected {expected}")
+    return _csv_records(path, "pff", header, rows[1:], {""})
+
+
+# ---- JSON sources ---------------------------------------------------------------------------
+
+
+def flatten(item: dict, prefix: str = "") -> dict[str, str | None]:
+    """Nested objects become dotted names (`team.name`); a list of `{"stat_id", "value"}`
+    pairs becomes `stats.<stat_id>`; other lists their JSON text; numbers their text."""
+    out: dict[str, str | None] = {}
+    for key, value in item.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{name}."))
+        elif isinstance(value, list) and all(isinstance(v, dict) and "stat_id" in v for v in value):
+            for stat in value:
+                out[f"{name}.{stat['stat_id']}"] = _text(stat.get("value"))
+        elif isinstance(value, list):
+            out[name] = json.dumps(value, ensure_ascii=False)
+        else:
+            out[name] = _text(value)
+    return out
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _json_records(path: Path, source: str, expected: str, list_path: tuple[str, ...]):
+    path = Path(path)
+    text = _read_text(path, expected)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProspectFileError(
+            f"{path}: not JSON ({exc.msg} at line {exc.lineno}); expected {expected}"
+        ) from None
+    node: Any = doc
+    for key in list_path:
+        if not isinstance(node, dict) or key not in node:
+            raise ProspectFileError(f"{path}: no {'.'.join(list_path)!r}; expected {expected}")
+        node = node[key]
+    if not isinstance(node, list):
+        raise ProspectFileError(
+            f"{path}: {'.'.join(list_path)!r} is not a list; expected {expected}"
+        )
+    prefix, year = _origin_prefix(path), _draft_year(path)
+    records = []
+    for n, item in enumerate(node, start=1):
+        origin = f"{prefix}#row={n}"
+        if isinstance(item, dict):
+            records.append(RawRecord(source, year, origin, flatten(item)))
+        else:
+            problem = f"item is {type(item).__name__}, expected an object"
+            raw = json.dumps(item, ensure_ascii=False)
+            records.append(RawRecord(source, year, origin, {}, problem, raw=raw))
+    return records
+
+
+def parse_yahoo(path: Path) -> list[RawRecord]:
+    """Yahoo college stats: `{"meta": {...}, "players": [...]}` (docs/prospects.md)."""
+    expected = 'Yahoo college stats JSON {"meta": ..., "players": [...]}'
+    return _json_records(path, "yahoo", expected, ("players",))
+
+
+def parse_espn(path: Path) -> list[RawRecord]:
+    """ESPN injury reports: `{"season": ..., "injuries": [...]}` (docs/prospects.md)."""
+    expected = 'ESPN injuries JSON {"season": ..., "injuries": [...]}'
+    return _json_records(path, "espn", expected, ("injuries",))
+
+
+PARSERS = {
+    "nfl": parse_nfl,
+    "cfr": parse_cfr,
+    "pff": parse_pff,
+    "yahoo": parse_yahoo,
+    "espn": parse_espn,
+}
