@@ -23,9 +23,7 @@ negative settle on 2020-04-20.
 
 import json
 import math
-import os
 import random
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -34,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from assets.energy import wire_formats as wf
 from assets.energy.wire_formats import SERIES_DEFAULTS
+from headwater.files import write_atomic
 
 GENERATOR_VERSION = 1  # bump when the generated values or layout change: forces regeneration
 SAMPLE_START = date(2015, 1, 1)
@@ -422,19 +421,6 @@ def yahoo_path(out_dir: Path, symbol: str) -> Path:
     return Path(out_dir) / "yahoo" / f"{symbol}.json"
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Readers in other processes see the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def generate_sample_data(out_dir: Path, through: date) -> list[Path]:
     """Write every sample file for [SAMPLE_START, through]; returns the paths written.
     Same `through`, same bytes."""
@@ -457,7 +443,7 @@ def generate_sample_data(out_dir: Path, through: date) -> list[Path]:
                 offset=offset,
             )
             written.append(page_dir / f"page-{n:04d}.json")
-            _write_atomic(written[-1], wf.dumps(body))
+            write_atomic(written[-1], wf.dumps(body))
         for stale in eia_page_paths(out_dir, series.eia_route, series.eia_series):
             if stale not in written:
                 stale.unlink(missing_ok=True)
@@ -467,12 +453,12 @@ def generate_sample_data(out_dir: Path, through: date) -> list[Path]:
             obs, observation_start=start, observation_end=end, count=len(obs)
         )
         written.append(fred_path(out_dir, series.fred_series))
-        _write_atomic(written[-1], wf.dumps(body))
+        write_atomic(written[-1], wf.dumps(body))
 
         symbol = series.yahoo_symbol
         body = wf.yahoo_chart(symbol, sample.yahoo_bars[symbol], meta=sample.yahoo_meta[symbol])
         written.append(yahoo_path(out_dir, symbol))
-        _write_atomic(written[-1], wf.dumps(body))
+        write_atomic(written[-1], wf.dumps(body))
 
     manifest = {
         "generator_version": GENERATOR_VERSION,
@@ -480,7 +466,7 @@ def generate_sample_data(out_dir: Path, through: date) -> list[Path]:
         "through": end,
         "files": [p.relative_to(out_dir).as_posix() for p in written],
     }
-    _write_atomic(out_dir / MANIFEST, json.dumps(manifest, indent=2).encode())  # written last
+    write_atomic(out_dir / MANIFEST, json.dumps(manifest, indent=2).encode())  # written last
     return written
 
 

@@ -18,16 +18,15 @@ import csv
 import io
 import itertools
 import json
-import os
 import random
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 from assets.prospects.wire_formats import NFL_COLUMNS, PFF_COLUMNS, SOURCES
+from headwater.files import write_atomic
 
 GENERATOR_VERSION = 1  # bump when values or layout change: forces regeneration
 SEED = 20210429
@@ -636,18 +635,6 @@ def build_files(year: int, seed: int = SEED) -> dict[str, bytes]:
     }
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def generate_sample_data(
     out_dir: Path, draft_years: list[int] | None = None, seed: int = SEED
 ) -> list[Path]:
@@ -658,7 +645,7 @@ def generate_sample_data(
     for year in years:
         paths = sample_paths(out_dir, year)
         for source, data in build_files(year, seed).items():
-            _write_atomic(paths[source], data)
+            write_atomic(paths[source], data)
             written.append(paths[source])
     manifest = {
         "generator_version": GENERATOR_VERSION,
@@ -666,7 +653,7 @@ def generate_sample_data(
         "draft_years": years,
         "files": [p.relative_to(out_dir).as_posix() for p in written],
     }
-    _write_atomic(out_dir / MANIFEST, json.dumps(manifest, indent=2).encode())  # written last
+    write_atomic(out_dir / MANIFEST, json.dumps(manifest, indent=2).encode())  # written last
     return written
 
 
