@@ -10,6 +10,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from headwater.files import write_atomic
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -109,10 +111,7 @@ def _copy_instance_yaml(home: Path) -> None:
     # someone wrote themselves (another first line) is left alone.
     if theirs is None or (theirs.splitlines()[:1] == ours.splitlines()[:1] and theirs != ours):
         # Written aside and renamed, so a process starting now never reads half a file.
-        fd, tmp = tempfile.mkstemp(prefix=".dagster.yaml.", dir=home)
-        with os.fdopen(fd, "w") as f:
-            f.write(ours)
-        os.replace(tmp, instance_yaml)
+        write_atomic(instance_yaml, ours.encode())
 
 
 INSTANCE_LOCK = ".instance.lock"
