@@ -4,7 +4,10 @@ import dagster as dg
 
 from assets.energy import definitions as energy
 from assets.operations import definitions as operations
+from assets.prospects import definitions as prospects
 from assets.workforce import definitions as workforce
 from resources import definitions as shared
 
-defs = dg.Definitions.merge(shared.defs, operations.defs, energy.defs, workforce.defs)
+defs = dg.Definitions.merge(
+    shared.defs, operations.defs, energy.defs, workforce.defs, prospects.defs
+)

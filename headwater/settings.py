@@ -33,6 +33,12 @@ def warehouse_path() -> Path:
     return _path_from_env("HEADWATER_WAREHOUSE", REPO_ROOT / "data" / "warehouse.duckdb")
 
 
+def data_dir() -> Path:
+    """Where the domains keep files they receive and produce (HEADWATER_DATA_DIR, default
+    data/): the prospects inbox, snapshot archive and downloads."""
+    return _path_from_env("HEADWATER_DATA_DIR", REPO_ROOT / "data")
+
+
 def sample_dir() -> Path:
     """Generated sample data in the sources' wire formats (HEADWATER_SAMPLE_DIR)."""
     return _path_from_env("HEADWATER_SAMPLE_DIR", REPO_ROOT / "data" / "sample")

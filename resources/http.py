@@ -327,7 +327,20 @@ def _exception_text(exc: BaseException, scrub: Scrubber) -> str:
 # ---- the request ------------------------------------------------------------------------------
 
 
-def get_json(
+def get_json(session: requests.Session, source: str, url: str, params: Params | None, **kw) -> Any:
+    """GET `url` with `params` and return the decoded JSON body; raise SourceError on failure
+    (an API error sent with status 200 is a failure). Keywords as for `request`."""
+    return request(session, source, url, params, body="json", **kw)
+
+
+def get_bytes(
+    session: requests.Session, source: str, url: str, params: Params | None, **kw
+) -> bytes:
+    """GET `url` and return the body's bytes (a file download); keywords as for `request`."""
+    return request(session, source, url, params, body="bytes", **kw)
+
+
+def request(
     session: requests.Session,
     source: str,
     url: str,
@@ -340,8 +353,10 @@ def get_json(
     backoff_s: float,
     max_backoff_s: float = 60.0,
     headers: Mapping[str, str] | None = None,
+    body: str = "json",
 ) -> Any:
-    """GET `url` with `params` and return the decoded JSON body; raise SourceError on failure.
+    """GET `url` with `params` and return the body (`body`: "json" decoded, "bytes" as is);
+    raise SourceError on failure.
 
     `source` names the system in messages ("EIA"). At most 1 + max_retries attempts. The
     values of `secret_params` and every value in `secrets` (e.g. a token sent in `headers`)
@@ -384,9 +399,9 @@ def get_json(
             except Exception as exc:  # anything else urllib3 or http.client may raise
                 failure, final = fail(None, f"request failed ({_exception_text(exc, scrub)})"), True
             else:
-                body, failure, final, wait = _judge(response, fail, scrub, follow_redirects)
+                answer, failure, final, wait = _judge(response, fail, scrub, follow_redirects, body)
                 if failure is None:
-                    return body
+                    return answer
             # Raised outside the `except` blocks so no exception holding the real URL is chained.
             if final:
                 raise failure
@@ -402,9 +417,11 @@ def get_json(
     raise AssertionError("unreachable")
 
 
-def _judge(response: requests.Response, fail, scrub: Scrubber, followed_redirects: bool):
+def _judge(response: requests.Response, fail, scrub: Scrubber, followed_redirects: bool, body: str):
     """(decoded body, failure or None, final, seconds to wait) for one answer."""
     status = response.status_code
+    if 200 <= status < 300 and body == "bytes":
+        return response.content, None, False, None
     if 200 <= status < 300:
         try:
             body = response.json()

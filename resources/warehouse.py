@@ -193,37 +193,58 @@ class DuckDBWarehouse(ConfigurableResource):
     ) -> int:
         """Replace exactly the rows with start <= column < end (and `where` equalities) by
         `data` (Arrow table or DataFrame), in one transaction. Returns rows inserted."""
-        filters = [f"{_column(column)} >= ?", f"{_column(column)} < ?"]
-        params: list[Any] = [start, end]
-        for col, value in (where or {}).items():
-            filters.append(f"{_column(col)} = ?")
-            params.append(value)
-        return self._replace(table, data, " AND ".join(filters), params)
+        return self._replace(*self._window(table, data, column, start, end, where))
 
     def replace_table(self, table: str, data: Any) -> int:
         """Replace the whole table's contents by `data` in one transaction."""
         return self._replace(table, data, "TRUE", [])
 
+    def replace_many(self, writes: list[tuple]) -> dict[str, int]:
+        """Several `replace_rows` (table, data, column, start, end[, where]) in ONE
+        transaction: readers see all the tables' old rows or all the new ones. Returns rows
+        per table."""
+        return self._replace_all([self._window(*write) for write in writes])
+
+    @staticmethod
+    def _window(table, data, column, start, end, where: dict[str, Any] | None = None):
+        filters = [f"{_column(column)} >= ?", f"{_column(column)} < ?"]
+        params: list[Any] = [start, end]
+        for col, value in (where or {}).items():
+            filters.append(f"{_column(col)} = ?")
+            params.append(value)
+        return table, data, " AND ".join(filters), params
+
     def _replace(self, table: str, data: Any, predicate: str, params: list[Any]) -> int:
-        qualified = quote_table(table)
-        schema = qualified.split(".")[0]
-        arrow = (
-            data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
-        )
+        return self._replace_all([(table, data, predicate, params)])[table]
+
+    def _replace_all(self, parts: list[tuple[str, Any, str, list[Any]]]) -> dict[str, int]:
+        prepared = []
+        for table, data, predicate, params in parts:
+            arrow = (
+                data
+                if isinstance(data, pa.Table)
+                else pa.Table.from_pandas(data, preserve_index=False)
+            )
+            prepared.append((quote_table(table), table, arrow, predicate, params))
+        counts = {}
         with self.connect() as con:
-            con.register("_incoming", arrow)
+            con.execute("BEGIN TRANSACTION")
             try:
-                con.execute("BEGIN TRANSACTION")
-                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-                con.execute(
-                    f"CREATE TABLE IF NOT EXISTS {qualified} AS SELECT * FROM _incoming LIMIT 0"
-                )
-                con.execute(f"DELETE FROM {qualified} WHERE {predicate}", params)
-                con.execute(f"INSERT INTO {qualified} BY NAME SELECT * FROM _incoming")
+                for n, (qualified, table, arrow, predicate, params) in enumerate(prepared):
+                    view = f"_incoming_{n}"
+                    con.register(view, arrow)
+                    try:
+                        con.execute(f"CREATE SCHEMA IF NOT EXISTS {qualified.split('.')[0]}")
+                        con.execute(
+                            f"CREATE TABLE IF NOT EXISTS {qualified} AS SELECT * FROM {view} LIMIT 0"
+                        )
+                        con.execute(f"DELETE FROM {qualified} WHERE {predicate}", params)
+                        con.execute(f"INSERT INTO {qualified} BY NAME SELECT * FROM {view}")
+                    finally:
+                        con.unregister(view)
+                    counts[table] = arrow.num_rows
                 con.execute("COMMIT")
             except Exception:
                 con.execute("ROLLBACK")
                 raise
-            finally:
-                con.unregister("_incoming")
-        return arrow.num_rows
+        return counts

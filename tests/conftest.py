@@ -8,6 +8,7 @@ from pathlib import Path
 _SESSION = Path(tempfile.mkdtemp(prefix="headwater-tests-"))
 os.environ["HEADWATER_WAREHOUSE"] = str(_SESSION / "warehouse.duckdb")
 os.environ["HEADWATER_SAMPLE_DIR"] = str(_SESSION / "sample")
+os.environ["HEADWATER_DATA_DIR"] = str(_SESSION / "data")
 os.environ["DAGSTER_HOME"] = str(_SESSION / "dagster_home")
 os.environ.pop("HEADWATER_MODE", None)
 os.environ.pop("HEADWATER_CONFIG", None)

@@ -28,7 +28,7 @@ from pathlib import Path
 from assets.prospects.wire_formats import NFL_COLUMNS, PFF_COLUMNS, SOURCES
 from headwater.files import write_atomic
 
-GENERATOR_VERSION = 1  # bump when values or layout change: forces regeneration
+GENERATOR_VERSION = 2  # bump when values or layout change: forces regeneration
 SEED = 20210429
 DEFAULT_DRAFT_YEARS = [2021, 2022, 2023, 2024, 2025]
 MANIFEST = "manifest.json"
@@ -243,6 +243,7 @@ SPECIMENS: tuple[Specimen, ...] = (
 )
 SPECIMEN_POSITIONS = tuple(40 + 150 * i for i in range(len(SPECIMENS)))  # pool indices
 SAME_NAME = ("chris-jones-a", "chris-jones-b")
+_SPECIMEN_KEYS = frozenset(spec.key for spec in SPECIMENS)
 TWO_POSITIONS = ("darnell-pryor", ("OLB", "DE"))  # combine: two rows, these positions
 MEASUREMENT_CONFLICT = ("brandon-keel", {"nfl": ("6-1", "205"), "yahoo": ("6' 3\"", "221")})
 ESPN_STATUS_HISTORY = (  # (days after Feb 20 of the draft year, status)
@@ -317,7 +318,9 @@ def build_pool(year: int, seed: int = SEED) -> list[Prospect]:
     for i in range(n_generated):
         while True:
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-            if (first, last) not in used:
+            # A generated player never takes a specimen's cfb_id stem (marcus-bell-22 is the
+            # specimen Marcus Bell Jr.'s): ids are unique within a class, as in nflverse.
+            if (first, last) not in used and f"{slug(first)}-{slug(last)}" not in _SPECIMEN_KEYS:
                 used.add((first, last))
                 break
         pos = rng.choices(positions, cum_weights=cum_weights)[0]

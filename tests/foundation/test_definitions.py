@@ -10,14 +10,17 @@ def test_whole_definitions_load():
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     groups = {node.group_name for node in graph.asset_nodes}
-    assert {"energy", "workforce"} <= groups
+    assert {"energy", "workforce", "prospects"} <= groups
     assert all(len(node.key.path) == 2 for node in graph.asset_nodes)
-    assert {s.name for s in defs.schedules} == {"energy_daily_0600"}
+    assert {s.name for s in defs.schedules} == {"energy_daily_0600", "prospects_daily"}
     for job in (
         "energy_daily_prices",
         "energy_marts_refresh",
         "workforce_inputs",
         "workforce_simulation",
+        "prospects_refresh",
+        "prospects_marts_refresh",
+        "prospects_snapshot",
     ):
         defs.resolve_job_def(job)
 

@@ -1,0 +1,47 @@
+"""The prospects domain: five sources -> staging (a draft year per partition) ->
+reconciliation -> canonical prospect_* tables -> dbt materialized views; daily snapshots."""
+
+import dagster as dg
+
+from assets.prospects import daily
+from assets.prospects.canonical import prospects_reconcile
+from assets.prospects.config import SOURCES
+from assets.prospects.inbox import inbox_sensor
+from assets.prospects.marts import prospects_marts
+from assets.prospects.staging import CONFIG, staging_assets
+from headwater import settings
+from resources.prospect_sources import ProspectSource
+
+
+def prospect_source_resources() -> dict:
+    """Sample files by default; HEADWATER_MODE=live downloads prospects.urls (sources without
+    a URL stay on sample files, and say so in their metadata)."""
+    live = settings.source_mode() == "live"
+    resources = {}
+    for source in SOURCES:
+        url = CONFIG.urls.get(source)
+        if live and url:
+            resources[f"prospects_{source}"] = ProspectSource(source=source, mode="live", url=url)
+        else:
+            resources[f"prospects_{source}"] = ProspectSource(
+                source=source, sample_years=CONFIG.draft_years
+            )
+    return resources
+
+
+defs = dg.Definitions(
+    assets=[*staging_assets, prospects_reconcile, prospects_marts, daily.prospects_snapshot],
+    jobs=[daily.refresh_job, daily.snapshot_job, daily.marts_job],
+    schedules=[daily.daily_schedule],
+    sensors=[inbox_sensor, daily.snapshot_after_refresh, daily.automation_sensor],
+    resources=prospect_source_resources(),
+)
+
+_today = daily.snapshots.today(CONFIG.schedule_timezone).isoformat()
+# What `make demo` runs, in order: every draft year as one run, the materialized views on
+# them, then today's snapshot.
+DEMO_PLAN = [
+    (daily.refresh_job.name, (CONFIG.partition_keys[0], CONFIG.partition_keys[-1])),
+    (daily.marts_job.name, None),
+    (daily.snapshot_job.name, (_today, _today)),
+]

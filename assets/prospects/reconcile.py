@@ -1,0 +1,675 @@
+"""Reconciliation: one draft year's five staging frames into canonical prospect tables.
+
+Pure pandas in, pandas out (no Dagster, no database). The algorithm:
+
+1. Read. Sources in the order nfl, cfr, pff, yahoo, espn; each source's rows by `origin`
+   (file, then row number), so the result never depends on the order of the frames' rows.
+2. Place each record. By id first: a record carrying an id some prospect already has
+   (cfb_id, pfr_id, pff_id, yahoo_id, espn_id; NFL's cfb_id is CFR's) joins it, unless
+   another of its ids contradicts that prospect's, or a record of the same source with
+   that id has another name or school (one id reused). Otherwise by name: the prospects of the
+   record's `name_key` block whose school (`school_key`) and position family both agree are
+   candidates. One candidate joins, none makes a new prospect. Several candidates, a near
+   match (name and only one of school / family agree), or a candidate that already holds
+   another record of the same source go to `review` and stay out of the canonical tables.
+3. Name. `prospect_id` = "P<year>-" + sha1(anchor)[:10], the anchor being the first id
+   present of cfb_id, pfr, pff, yahoo, espn: stable for the same inputs.
+4. Resolve fields. Per authority group, a field's value comes from the highest-authority
+   source with a non-null value; two or more distinct values (names by name_key, schools by
+   school_key, positions canonical, numbers exactly) make one `conflicts` row.
+
+docs/prospects.md ("Reconciliation") has the tables and rules.
+"""
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import pandas as pd
+
+from assets.prospects import rules
+from assets.prospects.reference import (
+    GENERIC_POSITIONS,
+    canonical_position,
+    clean_school,
+    name_key,
+    position_family,
+    school_aliases,
+    school_key,
+)
+
+SOURCES = ("nfl", "cfr", "pff", "yahoo", "espn")  # also the processing order
+LINEAGE_COLUMNS = ("origin", "draft_year", "extraction_id")
+# The ids each source carries, in the order `review.source_id` shows the first present.
+SOURCE_IDS: dict[str, tuple[str, ...]] = {
+    "nfl": ("pfr_id", "cfb_id"),
+    "cfr": ("cfb_id",),
+    "pff": ("pff_id",),
+    "yahoo": ("yahoo_id",),
+    "espn": ("espn_id",),
+}
+# prospect_id anchor: the first id present, with its prefix (cfb_id is shared by NFL and CFR)
+ANCHORS = (
+    ("cfb_id", ""),
+    ("pfr_id", "pfr:"),
+    ("pff_id", "pff:"),
+    ("yahoo_id", "yahoo:"),
+    ("espn_id", "espn:"),
+)
+SCHOOL_COLUMNS = {
+    "nfl": "school",
+    "cfr": "school",
+    "pff": "team",
+    "yahoo": "school",
+    "espn": "school",
+}
+
+MEASUREMENTS = (
+    "height_in", "weight_lb", "forty", "bench", "vertical", "broad_jump", "cone", "shuttle",
+)  # fmt: skip
+STATS = (
+    "games", "rush_att", "rush_yds", "rush_avg", "rush_td", "rec", "rec_yds", "rec_avg", "rec_td",
+)  # fmt: skip
+GRADES = tuple(c for c in rules.COLUMNS["pff"] if c.startswith("grades_"))
+# Authority groups and the fields each decides. Injuries are a history, not fields: every
+# report of an injuries source is kept.
+GROUP_FIELDS: dict[str, tuple[str, ...]] = {
+    "identity": ("name", "position", "school"),
+    "measurements": MEASUREMENTS,
+    "statistics": STATS,
+    "grades": ("games", *GRADES),
+    "injuries": (),
+}
+DEFAULT_AUTHORITY: dict[str, list[str]] = {
+    "identity": ["nfl", "cfr", "pff", "yahoo", "espn"],
+    "measurements": ["nfl", "cfr", "yahoo"],
+    "statistics": ["cfr", "yahoo"],
+    "grades": ["pff"],
+    "injuries": ["espn"],
+}
+
+_S, _I = "string", "int64"
+TABLES: dict[str, dict[str, str]] = {
+    "core": {
+        "prospect_id": _S, "draft_year": _I, "name": _S, "name_key": _S, "position": _S,
+        "position_family": _S, "school": _S, "pfr_id": _S, "cfb_id": _S, "pff_id": _S,
+        "yahoo_id": _S, "espn_id": _S, "draft_team": _S, "draft_round": "Int64",
+        "draft_pick": "Int64", "sources": _S, "n_sources": _I, "source": _S, "extraction_id": _S,
+    },
+    "measurements": {
+        "prospect_id": _S, "draft_year": _I, "measurement": _S, "value": "float64",
+        "source": _S, "extraction_id": _S,
+    },
+    "college_stats": {
+        "prospect_id": _S, "draft_year": _I, "stat": _S, "value": "float64", "source": _S,
+        "extraction_id": _S,
+    },
+    "grades": {
+        "prospect_id": _S, "draft_year": _I, "games": "Int64",
+        **{grade: "Float64" for grade in GRADES}, "source": _S, "extraction_id": _S,
+    },
+    "injuries": {
+        "prospect_id": _S, "draft_year": _I, "report_id": _S,
+        "reported_at": "datetime64[ns, UTC]", "status": _S, "injury": _S,
+        "return_date": "object", "source": _S, "extraction_id": _S,
+    },
+    "conflicts": {
+        "prospect_id": _S, "draft_year": _I, "field": _S, "values": _S, "winner": _S,
+        "winning_value": _S, "rule": _S,
+    },
+    "review": {
+        "draft_year": _I, "source": _S, "source_id": _S, "name": _S, "school": _S,
+        "position": _S, "origin": _S, "candidates": _S, "reason": _S,
+    },
+    "links": {"source": _S, "origin": _S, "prospect_id": _S},
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """The canonical tables of one draft year (columns and dtypes: `TABLES`)."""
+
+    core: pd.DataFrame
+    measurements: pd.DataFrame
+    college_stats: pd.DataFrame
+    grades: pd.DataFrame
+    injuries: pd.DataFrame
+    conflicts: pd.DataFrame
+    review: pd.DataFrame
+    links: pd.DataFrame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The frames by table name, in `TABLES` order."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def resolve_authority(
+    authority: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, tuple[str, ...]]:
+    """`DEFAULT_AUTHORITY` with `authority`'s groups replacing the defaults. Raises
+    ValueError naming the key for an unknown group, an unknown or repeated source, or a
+    value that is not a list of sources. A source left out of a group is never used for it."""
+    resolved = {group: tuple(order) for group, order in DEFAULT_AUTHORITY.items()}
+    for group, order in (authority or {}).items():
+        if group not in GROUP_FIELDS:
+            raise ValueError(
+                f"authority: unknown group {group!r}; allowed: {', '.join(GROUP_FIELDS)}"
+            )
+        if isinstance(order, str) or not isinstance(order, Sequence):
+            raise ValueError(f"authority[{group!r}] must be a list of sources, not {order!r}")
+        for source in order:
+            if source not in SOURCES:
+                raise ValueError(
+                    f"authority[{group!r}]: unknown source {source!r}; allowed: {', '.join(SOURCES)}"
+                )
+        if len(set(order)) != len(order):
+            raise ValueError(f"authority[{group!r}] lists a source twice: {list(order)}")
+        resolved[group] = tuple(order)
+    return resolved
+
+
+# ---- records and prospects ------------------------------------------------------------------
+
+
+@dataclass(slots=True, eq=False)
+class _Record:
+    source: str
+    row: dict[str, Any]
+    ids: dict[str, str]
+    name_key: str
+    school: str | None  # school_key
+    family: str | None
+    prospect: "_Prospect | None" = None
+
+
+@dataclass(slots=True, eq=False)
+class _Prospect:
+    ids: dict[str, str] = field(default_factory=dict)
+    name_keys: set[str] = field(default_factory=set)
+    schools: set[str] = field(default_factory=set)
+    families: set[str] = field(default_factory=set)
+    records: list[_Record] = field(default_factory=list)
+    sources: set[str] = field(default_factory=set)
+    prospect_id: str = ""
+
+
+@dataclass(slots=True)
+class _Review:
+    record: _Record
+    kind: str  # ids, reused, split, several, near, taken, nameless
+    prospects: list[_Prospect]
+    detail: Any = None
+
+
+_ORIGIN = re.compile(r"(.*)#row=(\d+)")
+
+
+def _in_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows by file, then row number as a number. Rows that share an origin (hand-made
+    frames) are ordered by their values too, so any shuffle of the rows reads the same."""
+
+    def origin_order(row: dict[str, Any]) -> tuple[str, int, str]:
+        origin = row["origin"] or ""
+        match = _ORIGIN.fullmatch(origin)
+        return (match.group(1), int(match.group(2)), origin) if match else (origin, -1, origin)
+
+    if len({row["origin"] for row in rows}) == len(rows):
+        return sorted(rows, key=origin_order)
+    return sorted(rows, key=lambda row: (*origin_order(row), tuple(map(str, row.values()))))
+
+
+def _rows(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
+    """The frame's rows as dicts of Python values, missing values as None."""
+    data = []
+    for column in columns:
+        series = frame[column]
+        values = series.tolist()
+        missing = series.isna()
+        if missing.any():
+            values = [None if m else v for v, m in zip(values, missing.tolist(), strict=True)]
+        data.append(values)
+    return [dict(zip(columns, values, strict=True)) for values in zip(*data, strict=True)]
+
+
+def _read(
+    staging: Mapping[str, pd.DataFrame], draft_year: int, schools: "_Schools"
+) -> dict[str, list[_Record]]:
+    unknown = sorted(set(staging) - set(SOURCES))
+    if unknown:
+        raise ValueError(f"staging: unknown source(s) {unknown}; allowed: {', '.join(SOURCES)}")
+    records: dict[str, list[_Record]] = {}
+    for source in SOURCES:
+        frame = staging.get(source)
+        if frame is None:
+            records[source] = []
+            continue
+        columns = [*rules.COLUMNS[source], *LINEAGE_COLUMNS]
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise ValueError(f"staging[{source!r}] lacks column(s) {missing}")
+        rows = _in_order(_rows(frame, columns))
+        other_years = sorted({row["draft_year"] for row in rows} - {draft_year})
+        if other_years:
+            raise ValueError(
+                f"staging[{source!r}] has rows of draft year(s) {other_years}, not {draft_year}"
+            )
+        has_position = "position" in rules.COLUMNS[source]
+        out = []
+        for row in rows:
+            ids = {}
+            for id_type in SOURCE_IDS[source]:
+                value = row[id_type]
+                if value is not None and value.strip():
+                    ids[id_type] = value.strip()
+            position = canonical_position(source, row["position"]) if has_position else None
+            out.append(
+                _Record(
+                    source=source,
+                    row=row,
+                    ids=ids,
+                    name_key=name_key(row["name"]),
+                    school=schools.key(row[SCHOOL_COLUMNS[source]]),
+                    family=position_family(position),
+                )
+            )
+        records[source] = out
+    return records
+
+
+class _Schools:
+    """school_key and display names with one alias lookup, memoized for one call."""
+
+    def __init__(self, extra: Mapping[str, str] | None):
+        self.lookup = school_aliases(extra)
+        self._keys: dict[str, str | None] = {}
+        self._shown: dict[str, str] = {}
+
+    def key(self, text: str | None) -> str | None:
+        if text is None:
+            return None
+        if text not in self._keys:
+            self._keys[text] = school_key(text, self.lookup)
+        return self._keys[text]
+
+    def display(self, text: str) -> str:
+        """The canonical name when known, else the text as written (whitespace collapsed)."""
+        if text not in self._shown:
+            self._shown[text] = self.lookup.get(clean_school(text)) or " ".join(text.split())
+        return self._shown[text]
+
+
+class _Placer:
+    """Places records into prospects (ids first, then name blocks), or into review."""
+
+    def __init__(self):
+        self.prospects: list[_Prospect] = []
+        self.reviews: list[_Review] = []
+        self.by_id: dict[tuple[str, str], _Prospect] = {}
+        self.by_name: dict[str, list[_Prospect]] = {}
+
+    def place(self, rec: _Record) -> None:
+        hits: list[_Prospect] = []
+        for id_type, value in rec.ids.items():
+            hit = self.by_id.get((id_type, value))
+            if hit is not None and hit not in hits:
+                hits.append(hit)
+        if len(hits) > 1:
+            return self._review(rec, "split", hits)
+        if hits:
+            clash = self._clash(rec, hits[0])
+            if clash:
+                return self._review(rec, "ids", hits, clash)
+            twin = self._twin(rec, hits[0])
+            if twin is not None:
+                return self._review(rec, "reused", hits, twin)
+            return self._join(rec, hits[0])
+        if not rec.name_key:
+            return self._review(rec, "nameless", [])
+        full, near = [], []
+        for prospect in self.by_name.get(rec.name_key, ()):
+            school_ok = rec.school is None or not prospect.schools or rec.school in prospect.schools
+            family_ok = (
+                rec.family is None or not prospect.families or rec.family in prospect.families
+            )
+            if school_ok and family_ok:
+                full.append(prospect)
+            elif school_ok:  # what differs, as it stands now (the prospect may grow later)
+                near.append(
+                    (prospect, f"position family {rec.family} vs {_set(prospect.families)}")
+                )
+            elif family_ok:
+                near.append((prospect, f"school {rec.school} vs {_set(prospect.schools)}"))
+        if len(full) > 1:
+            return self._review(rec, "several", full)
+        if full:
+            # same name, school and family, but this source already gave that prospect a
+            # record under another id (or none): two people, or one listed twice
+            clash = self._clash(rec, full[0])
+            if clash or rec.source in full[0].sources:
+                return self._review(rec, "taken", full, clash)
+            return self._join(rec, full[0])
+        if near:
+            return self._review(rec, "near", [p for p, _ in near], [d for _, d in near])
+        prospect = _Prospect()
+        self.prospects.append(prospect)
+        self._join(rec, prospect)
+
+    @staticmethod
+    def _clash(rec: _Record, prospect: _Prospect) -> dict[str, tuple[str, str]]:
+        """Id types both have with different values: (prospect's, record's)."""
+        return {
+            t: (prospect.ids[t], v)
+            for t, v in rec.ids.items()
+            if t in prospect.ids and prospect.ids[t] != v
+        }
+
+    @staticmethod
+    def _twin(rec: _Record, prospect: _Prospect) -> _Record | None:
+        """A record of the same source with the same id but another name or school: one id
+        given to two people (one source's id is trusted to mean one person, but not when
+        the source contradicts itself)."""
+        for other in prospect.records:
+            if other.source != rec.source or not any(
+                rec.ids.get(t) == v for t, v in other.ids.items()
+            ):
+                continue
+            if other.name_key != rec.name_key or (
+                other.school is not None and rec.school is not None and other.school != rec.school
+            ):
+                return other
+        return None
+
+    def _join(self, rec: _Record, prospect: _Prospect) -> None:
+        rec.prospect = prospect
+        prospect.records.append(rec)
+        prospect.sources.add(rec.source)
+        for id_type, value in rec.ids.items():
+            prospect.ids.setdefault(id_type, value)
+            self.by_id[id_type, value] = prospect
+        if rec.name_key and rec.name_key not in prospect.name_keys:
+            prospect.name_keys.add(rec.name_key)
+            self.by_name.setdefault(rec.name_key, []).append(prospect)
+        if rec.school is not None:
+            prospect.schools.add(rec.school)
+        if rec.family is not None:
+            prospect.families.add(rec.family)
+
+    def _review(self, rec: _Record, kind: str, prospects: list[_Prospect], detail=None) -> None:
+        self.reviews.append(_Review(rec, kind, prospects, detail))
+
+
+def _name_prospects(prospects: list[_Prospect], draft_year: int) -> None:
+    seen: dict[str, str] = {}
+    for prospect in prospects:
+        anchor = next((pre + prospect.ids[t] for t, pre in ANCHORS if t in prospect.ids), None)
+        if anchor is None:  # an NFL row without pfr_id or cfb_id that nothing else joined
+            first = prospect.records[0]
+            anchor = f"name:{first.name_key}|{first.school or ''}|{first.family or ''}"
+        digest = hashlib.sha1(anchor.encode()).hexdigest()[:10]
+        prospect.prospect_id = f"P{draft_year}-{digest}"
+        if prospect.prospect_id in seen:  # 40 bits: not expected in practice; never merge
+            raise RuntimeError(
+                f"prospect_id {prospect.prospect_id} for both {seen[prospect.prospect_id]!r} and {anchor!r}"
+            )
+        seen[prospect.prospect_id] = anchor
+
+
+def _reason(review: _Review) -> str:
+    rec, ids = review.record, sorted(p.prospect_id for p in review.prospects)
+    if review.kind == "nameless":
+        return "no id and no name to match on"
+    if review.kind == "split":
+        return f"ids {_ids_text(rec.ids)} point at {len(ids)} prospects: {', '.join(ids)}"
+    if review.kind == "several":
+        return f"{len(ids)} candidates with name {rec.name_key!r}: {', '.join(ids)}"
+    if review.kind == "reused":
+        other: _Record = review.detail
+        shared = next(f"{t} {v}" for t, v in other.ids.items() if rec.ids.get(t) == v)
+        if other.name_key != rec.name_key:
+            differ = f"name {rec.name_key!r} vs {other.name_key!r}"
+        else:
+            differ = f"school {rec.school} vs {other.school}"
+        return f"{shared} is also {other.row['origin']} of {ids[0]}, but {differ}"
+    if review.kind == "ids":
+        clash = "; ".join(f"{t} {theirs} vs {mine}" for t, (theirs, mine) in review.detail.items())
+        return f"ids {_ids_text(rec.ids)} match {ids[0]} but {clash}"
+    if review.kind == "taken":
+        prospect = review.prospects[0]
+        if review.detail:
+            held = ", ".join(f"{t} {theirs}" for t, (theirs, _) in review.detail.items())
+        else:
+            other = next(r for r in prospect.records if r.source == rec.source)
+            held = f"another {rec.source} record ({other.row['origin']})"
+        return f"name, school and position family match {prospect.prospect_id}, which already has {held}"
+    parts = []  # near
+    for prospect, differ in sorted(
+        zip(review.prospects, review.detail, strict=True), key=lambda x: x[0].prospect_id
+    ):
+        agree = "position family" if differ.startswith("school") else "school"
+        parts.append(f"name and {agree} match {prospect.prospect_id} but {differ}")
+    return "; ".join(parts)
+
+
+def _set(values: set[str]) -> str:
+    return "/".join(sorted(values))
+
+
+def _ids_text(ids: Mapping[str, str]) -> str:
+    return ", ".join(f"{t} {v}" for t, v in ids.items())
+
+
+# ---- field resolution -----------------------------------------------------------------------
+
+
+def _column(source: str, name: str) -> str | None:
+    """The staging column holding field `name` in `source`, or None when it has none."""
+    if name == "school":
+        return SCHOOL_COLUMNS[source]
+    return name if name in rules.COLUMNS[source] else None
+
+
+def _distinct(values: list[Any], name: str) -> set[Any]:
+    """The values that disagree. A generic position (OL, DL, DB) agrees with any specific
+    position of its family: "DB" and "CB" are not a conflict, "DB" and "EDGE" are."""
+    distinct = set(values)
+    if name == "position" and len(distinct) > 1:
+        families = {position_family(v) for v in distinct if v not in GENERIC_POSITIONS}
+        distinct = {
+            v for v in distinct if v not in GENERIC_POSITIONS or position_family(v) not in families
+        }
+    return distinct
+
+
+class _Resolver:
+    """Field values of one prospect by authority, and the conflicts they show."""
+
+    def __init__(self, authority: dict[str, tuple[str, ...]], schools: _Schools):
+        self.schools = schools
+        self.rule_text = {g: f"{g}: {' > '.join(order)}" for g, order in authority.items()}
+        # group -> [(source, {field: staging column})], sources in authority order, each
+        # with the group's fields it has (a listed source without any is left out)
+        self.plan: dict[str, list[tuple[str, dict[str, str]]]] = {}
+        for group, names in GROUP_FIELDS.items():
+            columns = {s: {n: c for n in names if (c := _column(s, n))} for s in authority[group]}
+            self.plan[group] = [(s, cols) for s, cols in columns.items() if cols]
+
+    def _entry(self, name: str, source: str, value: Any) -> tuple[Any, Any]:
+        """(value as compared, value as shown) of an identity field."""
+        if name == "name":
+            return name_key(value), value
+        if name == "school":
+            return self.schools.key(value), self.schools.display(value)
+        position = canonical_position(source, value)
+        return position, position
+
+    def resolve(
+        self,
+        by_source: Mapping[str, list[_Record]],
+        group: str,
+        conflicts: list[tuple[str, str, str, str, str]],
+    ) -> dict[str, tuple[_Record, Any]]:
+        """The group's fields that have a value: field -> (winning record, value as shown).
+        Appends a conflict (field, values JSON, winner, winning value, rule) per field whose
+        sources disagree."""
+        records = [
+            (source, n, rec, columns)
+            for source, columns in self.plan[group]
+            for n, rec in enumerate(by_source.get(source, ()), start=1)
+        ]
+        resolved: dict[str, tuple[_Record, Any]] = {}
+        if not records:
+            return resolved
+        identity = group == "identity"
+        for name in GROUP_FIELDS[group]:
+            entries = []  # (source, n-th record of the source, record, compared, shown)
+            for source, n, rec, columns in records:
+                column = columns.get(name)
+                value = None if column is None else rec.row[column]
+                if value is None:
+                    continue
+                if identity:
+                    compared, shown = self._entry(name, source, value)
+                    if compared:  # a blank name or school is no value
+                        entries.append((source, n, rec, compared, shown))
+                else:
+                    entries.append((source, n, rec, value, value))
+            if not entries:
+                continue
+            winner = entries[0]
+            if name == "position":  # a generic label wins only when no source is specific
+                winner = next((e for e in entries if e[3] not in GENERIC_POSITIONS), winner)
+            resolved[name] = winner[2], winner[4]
+            if len(entries) > 1 and any(e[3] != winner[3] for e in entries):
+                if len(_distinct([e[3] for e in entries], name)) > 1:
+                    values = self._values(entries, name)
+                    rule = self.rule_text[group]
+                    conflicts.append((name, values, winner[0], str(winner[4]), rule))
+        return resolved
+
+    @staticmethod
+    def _values(entries: list[tuple], name: str) -> str:
+        """{source: value} as JSON; a source whose own records disagree is listed per
+        record, "nfl#1", "nfl#2" (n-th record of the source for this prospect, by origin)."""
+        values: dict[str, Any] = {}
+        for source in dict.fromkeys(e[0] for e in entries):
+            own = [e for e in entries if e[0] == source]
+            if len(_distinct([e[3] for e in own], name)) > 1:
+                values |= {f"{source}#{n}": shown for _, n, _, _, shown in own}
+            else:
+                values[source] = own[0][4]
+        return json.dumps(values, sort_keys=True, ensure_ascii=False, default=str)
+
+
+# ---- the tables -----------------------------------------------------------------------------
+
+
+def _frame(table: str, rows: list[tuple]) -> pd.DataFrame:
+    columns = TABLES[table]
+    data = {}
+    transposed = list(zip(*rows, strict=True)) or [()] * len(columns)
+    for (name, dtype), values in zip(columns.items(), transposed, strict=True):
+        values = list(values)
+        if dtype.startswith("datetime64"):
+            data[name] = pd.Series(pd.to_datetime(values, utc=True), dtype=dtype)
+        else:
+            data[name] = pd.Series(values, dtype=dtype)
+    return pd.DataFrame(data, columns=list(columns))
+
+
+def reconcile(
+    staging: Mapping[str, pd.DataFrame],
+    draft_year: int,
+    authority: Mapping[str, Sequence[str]] | None = None,
+    school_aliases: Mapping[str, str] | None = None,
+) -> Reconciled:
+    """Resolve one draft year's staging frames (`staging[source]`: the columns of
+    `rules.COLUMNS[source]`, then origin, draft_year, extraction_id; a source may be missing
+    or empty) into canonical tables. `authority` overrides `DEFAULT_AUTHORITY` per group;
+    `school_aliases` (spelling -> canonical name) is merged over the built-in school table.
+    The same input (in any row order) gives identical frames."""
+    order = resolve_authority(authority)
+    schools = _Schools(school_aliases)
+    records = _read(staging, draft_year, schools)
+    placer = _Placer()
+    for source in SOURCES:
+        for rec in records[source]:
+            placer.place(rec)
+    _name_prospects(placer.prospects, draft_year)
+    resolver = _Resolver(order, schools)
+
+    core, measurements, stats, grades, injuries, conflicts = [], [], [], [], [], []
+    grade_sources = [s for s in order["grades"] if any(g in rules.COLUMNS[s] for g in GRADES)]
+    injury_sources = [s for s in order["injuries"] if "report_id" in rules.COLUMNS[s]]
+    for prospect in sorted(placer.prospects, key=lambda p: p.prospect_id):
+        pid = prospect.prospect_id
+        by_source: dict[str, list[_Record]] = {}
+        for rec in prospect.records:
+            by_source.setdefault(rec.source, []).append(rec)
+        found: list[tuple[str, str, str, str, str]] = []
+
+        identity = resolver.resolve(by_source, "identity", found)
+        name_rec, name = identity.get("name", (None, None))
+        position = identity.get("position", (None, None))[1]
+        school = identity.get("school", (None, None))[1]
+        nfl = by_source.get("nfl", [])
+        draft = [
+            next((r.row[c] for r in nfl if r.row[c] is not None), None)
+            for c in ("draft_team", "draft_round", "draft_ovr")
+        ]
+        ids = [prospect.ids.get(t) for t in ("pfr_id", "cfb_id", "pff_id", "yahoo_id", "espn_id")]
+        core.append(
+            (pid, draft_year, name, None if name is None else name_key(name), position,
+             position_family(position), school, *ids, *draft,
+             ",".join(sorted(prospect.sources)), len(prospect.sources),
+             name_rec and name_rec.source, name_rec and name_rec.row["extraction_id"])
+        )  # fmt: skip
+
+        for group, out in (("measurements", measurements), ("statistics", stats)):
+            for field_name, (rec, value) in resolver.resolve(by_source, group, found).items():
+                source, extraction = rec.source, rec.row["extraction_id"]
+                out.append((pid, draft_year, field_name, float(value), source, extraction))
+
+        sheet = next((r for s in grade_sources for r in by_source.get(s, ())), None)
+        if sheet is not None:
+            sheet_values = resolver.resolve(by_source, "grades", found)
+            values = [sheet_values.get(n, (None, None))[1] for n in GROUP_FIELDS["grades"]]
+            grades.append((pid, draft_year, *values, sheet.source, sheet.row["extraction_id"]))
+
+        for source in injury_sources:
+            for rec in by_source.get(source, ()):
+                row = rec.row
+                injuries.append(
+                    (pid, draft_year, row["report_id"], row["reported_at"], row["status"],
+                     row["injury"], row["return_date"], source, row["extraction_id"])
+                )  # fmt: skip
+        conflicts += [(pid, draft_year, *conflict) for conflict in found]
+
+    injuries.sort(key=lambda r: (r[0], r[3] is None, r[3] or 0, r[2] or "", r[7]))
+    review = []
+    for item in placer.reviews:
+        rec = item.record
+        source_id = next((rec.ids[t] for t in SOURCE_IDS[rec.source] if t in rec.ids), None)
+        row = rec.row
+        candidates = json.dumps(sorted(p.prospect_id for p in item.prospects))
+        review.append(
+            (draft_year, rec.source, source_id, row["name"], row[SCHOOL_COLUMNS[rec.source]],
+             row.get("position"), row["origin"], candidates, _reason(item))
+        )  # fmt: skip
+    links = [
+        (source, rec.row["origin"], rec.prospect.prospect_id if rec.prospect else None)
+        for source in SOURCES
+        for rec in records[source]
+    ]
+    return Reconciled(
+        core=_frame("core", core),
+        measurements=_frame("measurements", measurements),
+        college_stats=_frame("college_stats", stats),
+        grades=_frame("grades", grades),
+        injuries=_frame("injuries", injuries),
+        conflicts=_frame("conflicts", conflicts),
+        review=_frame("review", review),
+        links=_frame("links", links),
+    )

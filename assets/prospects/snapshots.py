@@ -1,0 +1,139 @@
+"""Daily snapshots of the canonical prospects, and what changed since the previous one.
+
+A snapshot is one row per canonical prospect (every draft year) with the fields people
+follow: identity, winning measurements, PFF grade, latest injury status. Each day's is kept
+as zstd Parquet in `prospects.archive` and in `snapshots.prospects_history`; the change
+report against the previous snapshot (new prospects, removed ones, and for each changed
+field its old and new value) is `snapshots.prospects_changes` and the materialization's
+metadata. A snapshot records the warehouse as it is now, so only today's partition (in
+`prospects.schedule_timezone`) can be taken: asking for a past day fails and says so.
+"""
+
+import io
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from headwater.files import write_atomic
+
+KEY = "prospect_id"
+HISTORY = "snapshots.prospects_history"
+CHANGES = "snapshots.prospects_changes"
+MEASUREMENTS = [
+    "height_in",
+    "weight_lb",
+    "forty",
+    "bench",
+    "vertical",
+    "broad_jump",
+    "cone",
+    "shuttle",
+]
+FIELDS = [
+    "draft_year",
+    "name",
+    "position",
+    "school",
+    "sources",
+    *MEASUREMENTS,
+    "pff_grade",
+    "injury_status",
+]
+CHANGE_COLUMNS = ["change", KEY, "field", "old_value", "new_value"]
+
+# Canonical prospects as they are now, one row each (DuckDB SQL over the canonical tables).
+SNAPSHOT_SQL = f"""
+WITH m AS (
+    SELECT prospect_id,
+           {", ".join(f"max(value) FILTER (WHERE measurement = '{m}') AS {m}" for m in MEASUREMENTS)}
+    FROM canonical.prospect_measurements GROUP BY prospect_id
+), g AS (
+    SELECT prospect_id, coalesce(grades_offense, grades_defense) AS pff_grade
+    FROM canonical.prospect_grades
+), i AS (
+    SELECT prospect_id, arg_max(status, reported_at) AS injury_status
+    FROM canonical.prospect_injuries GROUP BY prospect_id
+)
+SELECT c.prospect_id, c.draft_year, c.name, c.position, c.school, c.sources,
+       {", ".join(f"m.{m}" for m in MEASUREMENTS)}, g.pff_grade, i.injury_status
+FROM canonical.prospect_core c
+LEFT JOIN m USING (prospect_id) LEFT JOIN g USING (prospect_id) LEFT JOIN i USING (prospect_id)
+ORDER BY c.prospect_id
+"""
+
+
+class PastSnapshotError(ValueError):
+    """A snapshot asked for a day that is not today."""
+
+
+def today(timezone: str) -> date:
+    return datetime.now(ZoneInfo(timezone)).date()
+
+
+def require_today(partition_key: str, timezone: str) -> date:
+    """The partition's day, which must be today: a snapshot cannot be taken in the past."""
+    day, now = date.fromisoformat(partition_key), today(timezone)
+    if day != now:
+        raise PastSnapshotError(
+            f"snapshot {day}: a snapshot records the canonical prospects as they are now, so "
+            f"only today's partition ({now}, {timezone}) can be taken; {day} "
+            + ("has passed" if day < now else "has not come yet")
+        )
+    return day
+
+
+def _text(value) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def change_report(previous: pd.DataFrame | None, current: pd.DataFrame) -> pd.DataFrame:
+    """Rows (change, prospect_id, field, old_value, new_value): `new` and `removed` once per
+    prospect (field null), `changed` once per field whose value differs (null != value).
+    Values as text. Sorted by prospect, then field."""
+    fields = [c for c in FIELDS if c in current.columns]
+    if previous is None or previous.empty:
+        previous = pd.DataFrame(columns=[KEY, *fields])
+    old = previous.set_index(KEY)
+    new = current.set_index(KEY)
+    rows = [("new", pid, None, None, None) for pid in new.index.difference(old.index)]
+    rows += [("removed", pid, None, None, None) for pid in old.index.difference(new.index)]
+    common = new.index.intersection(old.index)
+    for field in fields:
+        if field not in old.columns:
+            continue
+        a = old.loc[common, field].map(_text)
+        b = new.loc[common, field].map(_text)
+        differs = (a != b) & ~(a.isna() & b.isna())
+        for pid in common[differs.to_numpy()]:
+            rows.append(("changed", pid, field, a[pid], b[pid]))
+    report = pd.DataFrame(rows, columns=CHANGE_COLUMNS)
+    order = {"new": 0, "changed": 1, "removed": 2}
+    report = (
+        report.assign(_o=report["change"].map(order), _f=report["field"].fillna(""))
+        .sort_values([KEY, "_o", "_f"], kind="stable")
+        .drop(columns=["_o", "_f"])
+        .reset_index(drop=True)
+        .astype(object)
+    )
+    return report.where(report.notna(), None)
+
+
+def archive_path(archive: Path, day: date) -> Path:
+    return Path(archive) / f"prospects_{day.isoformat()}.parquet"
+
+
+def write_archive(table: pa.Table, path: Path) -> int:
+    """The snapshot as zstd Parquet, written atomically; returns its size in bytes."""
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    data = buffer.getvalue()
+    write_atomic(path, data)
+    return len(data)
