@@ -60,6 +60,16 @@ def row_counts(warehouse_path) -> list[tuple[str, int]]:
         ]
 
 
+def per_schema(counts: list[tuple[str, int]]) -> list[tuple[str, int, int]]:
+    """(schema, tables, rows) in schema order."""
+    out: dict[str, list[int]] = {}
+    for table, n in counts:
+        entry = out.setdefault(table.split(".")[0], [0, 0])
+        entry[0] += 1
+        entry[1] += n
+    return [(schema, t, n) for schema, (t, n) in out.items()]
+
+
 def run(args) -> int:
     home = settings.ensure_dagster_home()
     defs = load_defs()
@@ -109,9 +119,13 @@ def run(args) -> int:
     print(
         f"  checks: {checks['passed']} passed, {checks['warned']} warned, {checks['failed']} failed"
     )
-    print("  rows per table:")
-    for table, n in row_counts(settings.warehouse_path()):
-        print(f"    {table:<48} {n:>10,}")
+    counts = row_counts(settings.warehouse_path())
+    print("  rows per schema (every table's count is in the log file):")
+    for schema, tables, rows in per_schema(counts):
+        print(f"    {schema:<18} {tables:>3} tables {rows:>12,} rows")
+    with open(log, "a") as f:
+        f.write("rows per table:\n")
+        f.writelines(f"  {table:<48} {n:>10,}\n" for table, n in counts)
     print(f"  warehouse: {settings.warehouse_path()}")
     print(f"  instance:  {home} (SQLite)")
     print("  UI:        make dev, then open http://127.0.0.1:3000")

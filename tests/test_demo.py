@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from assets.energy.assets import CANONICAL_KEY, monthly_partitions, staging_key
 from assets.energy.config import SOURCES
@@ -21,6 +22,7 @@ def test_demo_twice_materializes_everything_and_duplicates_nothing(tmp_path, ses
         "DAGSTER_HOME": str(tmp_path / "dagster_home"),  # created by the command itself
         "HEADWATER_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
         "HEADWATER_SAMPLE_DIR": str(session_dir / "sample"),
+        "HEADWATER_DATA_DIR": str(tmp_path / "data"),
     }
     summaries = []
     for _ in range(2):
@@ -44,21 +46,29 @@ def test_demo_twice_materializes_everything_and_duplicates_nothing(tmp_path, ses
     assert "0 failed" in first
     assert f"warehouse: {tmp_path / 'warehouse.duckdb'}" in first
     assert f"instance:  {tmp_path / 'dagster_home'} (SQLite)" in first
-    rows = dict(re.findall(r"^\s+(\w+\.\w+)\s+([\d,]+)$", first, re.M))
-    assert rows == dict(re.findall(r"^\s+(\w+\.\w+)\s+([\d,]+)$", second, re.M))
-    for table in (
-        "staging.eia_prices",
-        "canonical.commodity_prices",
-        "marts.price_panel",
-        "workforce.fct_workforce_snapshot",
-        "quarantine.workforce_census",
-    ):
-        assert int(rows[table].replace(",", "")) > 0, table
+    schemas = re.findall(r"^\s+(\w+)\s+(\d+) tables\s+([\d,]+) rows$", first, re.M)
+    assert schemas == re.findall(r"^\s+(\w+)\s+(\d+) tables\s+([\d,]+) rows$", second, re.M)
+    assert {"staging", "canonical", "marts", "workforce", "prospects_marts"} <= {
+        s for s, _, _ in schemas
+    }
+    with duckdb.connect(env["HEADWATER_WAREHOUSE"], read_only=True) as con:
+        for table in (
+            "staging.eia_prices",
+            "canonical.commodity_prices",
+            "marts.price_panel",
+            "workforce.fct_workforce_snapshot",
+            "quarantine.workforce_census",
+            "canonical.prospect_core",
+            "prospects_marts.mv_position_benchmarks",
+            "snapshots.prospects_history",
+        ):
+            assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0, table
+    assert "staging.prospects_nfl" in logged  # every table's count is in the log
 
     materialized = int(re.search(r"assets materialized: (\d+)", first).group(1))
     with dg.DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
         runs = instance.get_runs()
-        assert len(runs) == 2 * 5 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+        assert len(runs) == 2 * 8 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
         assert materialized == len(instance.get_asset_keys())
         # The whole energy history: every month since start_date is materialized (what the
         # UI's partition bar shows as 100%), not a recent slice.

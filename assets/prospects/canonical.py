@@ -129,6 +129,7 @@ def outliers(measurements: pd.DataFrame, core: pd.DataFrame, z: float) -> pd.Dat
             deps=[staging_key(s) for s in SOURCES],
             group_name=YEARLY_ASSET["group_name"],
             kinds=YEARLY_ASSET["kinds"],
+            tags=YEARLY_ASSET["tags"],
         )
         for table, doc in TABLES.items()
     ],

@@ -46,6 +46,8 @@ YEARLY_ASSET = dict(
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool="warehouse",
     kinds={"python", "duckdb"},
+    # One selection for the command line: `--select tag:headwater/step=prospects_refresh`.
+    tags={"headwater/step": "prospects_refresh"},
 )
 
 CHECKS = {
