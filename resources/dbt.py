@@ -5,9 +5,11 @@ the key of the Python asset that writes them), groups are the domain folder
 under models/, and dbt tests stay on as asset checks.
 """
 
+import importlib.metadata
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from dagster_dbt import (
     DbtCliResource,
     DbtProject,
 )
+from packaging import version
 
 from headwater import settings
 from resources.warehouse import warehouse_lock
@@ -93,8 +96,23 @@ class HeadwaterTranslator(DagsterDbtTranslator):
         return spec.automation_condition
 
 
+class HeadwaterDbtCli(DbtCliResource):
+    """dagster-dbt's resource, without two costs paid on every dbt step of every run: a
+    `dbt --version` subprocess (dbt-core is in this venv: its version is the package's)
+    and an in-process dbt adapter with every macro loaded, which dagster-dbt uses only to
+    fetch column metadata and row counts, and Headwater asks for neither. Together they
+    took 5-10 s of each dbt step on a 2-core machine (docs/benchmarks.md)."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(importlib.metadata.version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args):
+        return None
+
+
 def dbt_cli() -> DbtCliResource:
-    return DbtCliResource(
+    return HeadwaterDbtCli(
         project_dir=dbt_project,
         dbt_executable=str(settings.dbt_executable()),
     )

@@ -147,9 +147,14 @@ def read_extract(extract: Extract) -> Load:
     return Load(extract, rows, rejections)
 
 
-def publish(warehouse: DuckDBWarehouse, load: Load) -> None:
-    """Replace the draft year in staging, quarantine and the extraction log, in one
-    transaction."""
+def publish(warehouse: DuckDBWarehouse, *loads: Load) -> None:
+    """Replace each load's draft year in staging, quarantine and the extraction log, all in
+    one transaction."""
+    if loads:
+        warehouse.replace_many([write for load in loads for write in _writes(load)])
+
+
+def _writes(load: Load) -> list[tuple]:
     source, year = load.extract.source, load.extract.draft_year
     rows = to_arrow(load.rows, {**COLUMNS[source], **LINEAGE, "extraction_id": "string"})
     quarantine = quarantine_table(
@@ -170,13 +175,11 @@ def publish(warehouse: DuckDBWarehouse, load: Load) -> None:
             "rows_quarantined": pa.array([len(load.rejections)], pa.int64()),
         }
     )
-    warehouse.replace_many(
-        [
-            (staging_table(source), rows, "draft_year", year, year + 1),
-            (quarantine_table_name(source), quarantine, "draft_year", year, year + 1),
-            (EXTRACTIONS, log, "draft_year", year, year + 1, {"source": source}),
-        ]
-    )
+    return [
+        (staging_table(source), rows, "draft_year", year, year + 1),
+        (quarantine_table_name(source), quarantine, "draft_year", year, year + 1),
+        (EXTRACTIONS, log, "draft_year", year, year + 1, {"source": source}),
+    ]
 
 
 def last_extraction(warehouse: DuckDBWarehouse, source: str, year: int) -> dict | None:
@@ -283,6 +286,7 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
 
         judged: list[dict] = []  # one row per draft year, for the checks' metadata
         failed: list[str] = []  # partial mode: years kept from the last good load
+        ready: list[Load] = []  # loads that passed, not yet published
         for partition in context.partition_keys:
             year = int(partition)
             problem, load = None, None
@@ -296,8 +300,11 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
                 problem = str(exc)
 
             if problem is None:
-                publish(warehouse, load)
+                # Years publish together, in one transaction at the end (an inbox file: now).
+                ready.append(load)
                 if inbox_file:
+                    publish(warehouse, *ready)
+                    ready.clear()
                     moved = file_done(inbox_file, load.extract.extraction_id)
                     context.log.info(f"{inbox_file.name}: loaded, moved to {moved}")
                 judged.append(
@@ -311,6 +318,7 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
                 problem += f" (file moved to {moved})"
             kept = last_extraction(warehouse, source, year)
             if mode == "fail_fast" or kept is None:
+                publish(warehouse, *ready)  # the years before this one passed: keep them
                 judged.append({"draft_year": year, "share": None, "status": problem})
                 yield _check(key, "loaded_share", False, judged, min_share)
                 raise dg.Failure(
@@ -332,6 +340,7 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
                 partition_key=partition,
             )
 
+        publish(warehouse, *ready)
         yield _check(key, "loaded_share", True, judged, min_share)
         yield dg.AssetCheckResult(
             asset_key=key,
