@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import dagster as dg
 import pyarrow as pa
 
 
@@ -47,3 +48,14 @@ def quarantine_table(rejections: list[Rejection], **columns: pa.Array | list) ->
             raise TypeError(f"quarantine column {name!r}: pass a typed pyarrow array")
         table = table.append_column(name, pa.array(values) if isinstance(values, list) else values)
     return table
+
+
+def quarantine_sample_md(rejections: list[Rejection], rows: int = 10) -> dg.MetadataValue:
+    """The first rejected records with their rule id and reason, as a markdown table."""
+    if not rejections:
+        return dg.MetadataValue.md("none")
+    lines = ["| rule | origin | reason |", "|---|---|---|"]
+    lines += [
+        f"| {r.rule_id} | {r.origin} | {r.reason.replace('|', '/')} |" for r in rejections[:rows]
+    ]
+    return dg.MetadataValue.md("\n".join(lines))

@@ -23,7 +23,7 @@ from assets.energy.rules import (
     duplicate_keys,
     out_of_range,
 )
-from headwater.quality import Rejection, quarantine_table
+from headwater.quality import Rejection, quarantine_sample_md, quarantine_table
 from resources.warehouse import DuckDBWarehouse, quote_table, table_exists
 
 CONFIG: EnergyConfig = load_energy_config()
@@ -199,18 +199,6 @@ def load_source(
     load = fetch_source(client, source, start, end)
     publish(warehouse, source, load, start, end)
     return load
-
-
-def quarantine_sample_md(rejections: list[Rejection]) -> dg.MetadataValue:
-    """The first rejected records with their rule id and reason, as a markdown table."""
-    if not rejections:
-        return dg.MetadataValue.md("none")
-    lines = ["| rule | origin | reason |", "|---|---|---|"]
-    lines += [
-        f"| {r.rule_id} | {r.origin} | {r.reason.replace('|', '/')} |"
-        for r in rejections[:SAMPLE_ROWS]
-    ]
-    return dg.MetadataValue.md("\n".join(lines))
 
 
 def month_window(key: str) -> str:

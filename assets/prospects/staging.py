@@ -26,7 +26,7 @@ import pyarrow as pa
 from assets.prospects.config import SOURCE_NAMES, SOURCES, ProspectsConfig, load_prospects_config
 from assets.prospects.rules import APPLY_RULES, COLUMNS, LINEAGE, RULES
 from assets.prospects.wire_formats import PARSERS, ProspectFileError, RawRecord
-from headwater.quality import Rejection, quarantine_table
+from headwater.quality import Rejection, quarantine_sample_md, quarantine_table
 from resources.http import SourceError
 from resources.prospect_sources import Extract, extract_of
 from resources.warehouse import DuckDBWarehouse, quote_table, table_exists
@@ -192,17 +192,6 @@ def last_extraction(warehouse: DuckDBWarehouse, source: str, year: int) -> dict 
             params=[source, year],
         ).to_arrow_table()
     return table.to_pylist()[0] if table.num_rows else None
-
-
-def quarantine_sample_md(rejections: list[Rejection]) -> dg.MetadataValue:
-    if not rejections:
-        return dg.MetadataValue.md("none")
-    lines = ["| rule | origin | reason |", "|---|---|---|"]
-    lines += [
-        f"| {r.rule_id} | {r.origin} | {r.reason.replace('|', '/')} |"
-        for r in rejections[:SAMPLE_ROWS]
-    ]
-    return dg.MetadataValue.md("\n".join(lines))
 
 
 def gate_problem(load: Load, min_share: float) -> str | None:
