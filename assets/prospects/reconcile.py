@@ -21,10 +21,11 @@ Pure pandas in, pandas out (no Dagster, no database). The algorithm:
 docs/prospects.md ("Reconciliation") has the tables and rules.
 """
 
+import gc
 import hashlib
 import json
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -181,6 +182,7 @@ class _Record:
     ids: dict[str, str]
     name_key: str
     school: str | None  # school_key
+    position: str | None  # canonical_position
     family: str | None
     prospect: "_Prospect | None" = None
 
@@ -204,17 +206,19 @@ class _Review:
     detail: Any = None
 
 
-_ORIGIN = re.compile(r"(.*)#row=(\d+)")
-
-
 def _in_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows by file, then row number as a number. Rows that share an origin (hand-made
     frames) are ordered by their values too, so any shuffle of the rows reads the same."""
 
     def origin_order(row: dict[str, Any]) -> tuple[str, int, str]:
         origin = row["origin"] or ""
-        match = _ORIGIN.fullmatch(origin)
-        return (match.group(1), int(match.group(2)), origin) if match else (origin, -1, origin)
+        # "<file>#row=<digits>" as the regex (.*)#row=(\d+) would match it in full: only the
+        # last "#row=" can end the file part, and "." stops at a line break. A partition
+        # costs a fraction of a regex per row.
+        file, marker, number = origin.rpartition("#row=")
+        if marker and number.isdecimal() and "\n" not in file:
+            return file, int(number), origin
+        return origin, -1, origin
 
     if len({row["origin"] for row in rows}) == len(rows):
         return sorted(rows, key=origin_order)
@@ -223,14 +227,7 @@ def _in_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _rows(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
     """The frame's rows as dicts of Python values, missing values as None."""
-    data = []
-    for column in columns:
-        series = frame[column]
-        values = series.tolist()
-        missing = series.isna()
-        if missing.any():
-            values = [None if m else v for v, m in zip(values, missing.tolist(), strict=True)]
-        data.append(values)
+    data = [frame[column].to_numpy(dtype=object, na_value=None).tolist() for column in columns]
     return [dict(zip(columns, values, strict=True)) for values in zip(*data, strict=True)]
 
 
@@ -251,28 +248,33 @@ def _read(
         if missing:
             raise ValueError(f"staging[{source!r}] lacks column(s) {missing}")
         rows = _in_order(_rows(frame, columns))
+        id_types, school_column = SOURCE_IDS[source], SCHOOL_COLUMNS[source]
         other_years = sorted({row["draft_year"] for row in rows} - {draft_year})
         if other_years:
             raise ValueError(
                 f"staging[{source!r}] has rows of draft year(s) {other_years}, not {draft_year}"
             )
-        has_position = "position" in rules.COLUMNS[source]
+        # The keys by distinct value (few schools and labels, many rows), then one record
+        # per row. The ids are stripped, and blank ones left out.
+        schools_key = {text: schools.key(text) for text in {row[school_column] for row in rows}}
+        if "position" in rules.COLUMNS[source]:
+            labels = {row["position"] for row in rows}
+            positions = {label: canonical_position(source, label) for label in labels}
+        else:
+            positions = {}
+        families = {p: position_family(p) for p in {*positions.values(), None}}
         out = []
         for row in rows:
             ids = {}
-            for id_type in SOURCE_IDS[source]:
+            for id_type in id_types:
                 value = row[id_type]
                 if value is not None and value.strip():
                     ids[id_type] = value.strip()
-            position = canonical_position(source, row["position"]) if has_position else None
+            position = positions.get(row.get("position"))
+            school = schools_key[row[school_column]]
             out.append(
                 _Record(
-                    source=source,
-                    row=row,
-                    ids=ids,
-                    name_key=name_key(row["name"]),
-                    school=schools.key(row[SCHOOL_COLUMNS[source]]),
-                    family=position_family(position),
+                    source, row, ids, name_key(row["name"]), school, position, families[position]
                 )
             )
         records[source] = out
@@ -360,11 +362,12 @@ class _Placer:
     @staticmethod
     def _clash(rec: _Record, prospect: _Prospect) -> dict[str, tuple[str, str]]:
         """Id types both have with different values: (prospect's, record's)."""
-        return {
-            t: (prospect.ids[t], v)
-            for t, v in rec.ids.items()
-            if t in prospect.ids and prospect.ids[t] != v
-        }
+        clash = {}  # a loop, not a comprehension: called per placed record, rarely non-empty
+        for t, v in rec.ids.items():
+            theirs = prospect.ids.get(t)
+            if theirs is not None and theirs != v:
+                clash[t] = (theirs, v)
+        return clash
 
     @staticmethod
     def _twin(rec: _Record, prospect: _Prospect) -> _Record | None:
@@ -464,6 +467,15 @@ def _ids_text(ids: Mapping[str, str]) -> str:
 # ---- field resolution -----------------------------------------------------------------------
 
 
+# json.dumps(values, sort_keys=True, ensure_ascii=False, default=str), without making an
+# encoder per conflict
+_VALUES_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
+
+
+# The `_Record` attribute with an identity field's value as compared.
+_IDENTITY_KEYS = {"name": "name_key", "school": "school", "position": "position"}
+
+
 def _column(source: str, name: str) -> str | None:
     """The staging column holding field `name` in `source`, or None when it has none."""
     if name == "school":
@@ -489,21 +501,25 @@ class _Resolver:
     def __init__(self, authority: dict[str, tuple[str, ...]], schools: _Schools):
         self.schools = schools
         self.rule_text = {g: f"{g}: {' > '.join(order)}" for g, order in authority.items()}
-        # group -> [(source, {field: staging column})], sources in authority order, each
-        # with the group's fields it has (a listed source without any is left out)
-        self.plan: dict[str, list[tuple[str, dict[str, str]]]] = {}
+        # group -> [(field, [(source, staging column)])]: each of the group's fields with the
+        # sources that have it, in authority order (a field no listed source has is left out)
+        self.plan: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {}
+        # group -> {source: [(field, staging column)]}, the same pairs by source
+        self.columns: dict[str, dict[str, list[tuple[str, str]]]] = {}
         for group, names in GROUP_FIELDS.items():
-            columns = {s: {n: c for n in names if (c := _column(s, n))} for s in authority[group]}
-            self.plan[group] = [(s, cols) for s, cols in columns.items() if cols]
+            plan = [(n, [(s, c) for s in authority[group] if (c := _column(s, n))]) for n in names]
+            self.plan[group] = [(name, sources) for name, sources in plan if sources]
+            columns = {s: [(n, c) for n in names if (c := _column(s, n))] for s in authority[group]}
+            self.columns[group] = {s: pairs for s, pairs in columns.items() if pairs}
 
-    def _entry(self, name: str, source: str, value: Any) -> tuple[Any, Any]:
-        """(value as compared, value as shown) of an identity field."""
+    def _entry(self, name: str, rec: _Record, value: Any) -> tuple[Any, Any]:
+        """(value as compared, value as shown) of an identity field; `_read` already has
+        each record's name key, school key and canonical position."""
         if name == "name":
-            return name_key(value), value
+            return rec.name_key, value
         if name == "school":
-            return self.schools.key(value), self.schools.display(value)
-        position = canonical_position(source, value)
-        return position, position
+            return rec.school, self.schools.display(value)
+        return rec.position, rec.position
 
     def resolve(
         self,
@@ -514,53 +530,108 @@ class _Resolver:
         """The group's fields that have a value: field -> (winning record, value as shown).
         Appends a conflict (field, values JSON, winner, winning value, rule) per field whose
         sources disagree."""
-        records = [
-            (source, n, rec, columns)
-            for source, columns in self.plan[group]
-            for n, rec in enumerate(by_source.get(source, ()), start=1)
-        ]
-        resolved: dict[str, tuple[_Record, Any]] = {}
-        if not records:
+        if group == "identity":
+            resolved: dict[str, tuple[_Record, Any]] = {}
+            records = [rec for source in self.columns[group] for rec in by_source.get(source, ())]
+            for name, sources in self.plan[group]:
+                # `_read` has each record's value as compared (None or "" when blank, and
+                # None for a source without the field): when all agree the first wins
+                key = _IDENTITY_KEYS[name]
+                having = [rec for rec in records if getattr(rec, key)]
+                if len({getattr(rec, key) for rec in having}) == 1:
+                    rec = having[0]
+                    resolved[name] = (
+                        rec,
+                        self._entry(name, rec, rec.row[_column(rec.source, name)])[1],
+                    )
+                elif having:
+                    entries = self._entries(group, name, sources, by_source)
+                    winner = self._decide(group, name, entries, conflicts)
+                    resolved[name] = winner[2], winner[4]
             return resolved
+        # The other groups compare values as they are: the first record (authority order)
+        # with a value wins, and only a field where a later value differs needs all its
+        # entries. One pass over each record's columns, not one per field and record.
+        first: dict[str, tuple[_Record, Any]] = {}
+        differ: set[str] = set()
+        read = 0  # records read: with one, `first` is already in field order
+        for source, columns in self.columns[group].items():
+            for rec in by_source.get(source, ()):
+                read += 1
+                row = rec.row
+                for name, column in columns:
+                    value = row[column]
+                    if value is None:
+                        continue
+                    if name not in first:
+                        first[name] = rec, value
+                    elif value != first[name][1]:
+                        differ.add(name)
+        if read < 2:
+            return first
+        for name, sources in self.plan[group]:
+            if name in differ:
+                self._decide(group, name, self._entries(group, name, sources, by_source), conflicts)
+        return {name: first[name] for name, _ in self.plan[group] if name in first}
+
+    def _entries(
+        self,
+        group: str,
+        name: str,
+        sources: list[tuple[str, str]],
+        by_source: Mapping[str, list[_Record]],
+    ) -> list[tuple[str, int, _Record, Any, Any]]:
+        """(source, n-th record of the source, record, value as compared, value as shown)
+        per record with a value for the field, in authority order."""
         identity = group == "identity"
-        for name in GROUP_FIELDS[group]:
-            entries = []  # (source, n-th record of the source, record, compared, shown)
-            for source, n, rec, columns in records:
-                column = columns.get(name)
-                value = None if column is None else rec.row[column]
+        entries = []
+        for source, column in sources:
+            for n, rec in enumerate(by_source.get(source, ()), start=1):
+                value = rec.row[column]
                 if value is None:
                     continue
                 if identity:
-                    compared, shown = self._entry(name, source, value)
+                    compared, shown = self._entry(name, rec, value)
                     if compared:  # a blank name or school is no value
                         entries.append((source, n, rec, compared, shown))
                 else:
                     entries.append((source, n, rec, value, value))
-            if not entries:
-                continue
-            winner = entries[0]
+        return entries
+
+    def _decide(
+        self,
+        group: str,
+        name: str,
+        entries: list[tuple[str, int, _Record, Any, Any]],
+        conflicts: list[tuple[str, str, str, str, str]],
+    ) -> tuple[str, int, _Record, Any, Any]:
+        """The winning entry of a field; appends a conflict when its values disagree."""
+        winner = entries[0]
+        if len(entries) > 1:
             if name == "position":  # a generic label wins only when no source is specific
                 winner = next((e for e in entries if e[3] not in GENERIC_POSITIONS), winner)
-            resolved[name] = winner[2], winner[4]
-            if len(entries) > 1 and any(e[3] != winner[3] for e in entries):
+            if any(e[3] != winner[3] for e in entries):
                 if len(_distinct([e[3] for e in entries], name)) > 1:
                     values = self._values(entries, name)
                     rule = self.rule_text[group]
                     conflicts.append((name, values, winner[0], str(winner[4]), rule))
-        return resolved
+        return winner
 
     @staticmethod
     def _values(entries: list[tuple], name: str) -> str:
         """{source: value} as JSON; a source whose own records disagree is listed per
         record, "nfl#1", "nfl#2" (n-th record of the source for this prospect, by origin)."""
+        sources = [e[0] for e in entries]
+        if len(set(sources)) == len(sources):  # one record per source: nothing to split
+            return _VALUES_JSON.encode({e[0]: e[4] for e in entries})
         values: dict[str, Any] = {}
-        for source in dict.fromkeys(e[0] for e in entries):
+        for source in dict.fromkeys(sources):
             own = [e for e in entries if e[0] == source]
             if len(_distinct([e[3] for e in own], name)) > 1:
                 values |= {f"{source}#{n}": shown for _, n, _, _, shown in own}
             else:
                 values[source] = own[0][4]
-        return json.dumps(values, sort_keys=True, ensure_ascii=False, default=str)
+        return _VALUES_JSON.encode(values)
 
 
 # ---- the tables -----------------------------------------------------------------------------
@@ -568,17 +639,28 @@ class _Resolver:
 
 def _frame(table: str, rows: list[tuple]) -> pd.DataFrame:
     columns = TABLES[table]
-    data = {}
     transposed = list(zip(*rows, strict=True)) or [()] * len(columns)
-    for (name, dtype), values in zip(columns.items(), transposed, strict=True):
-        values = list(values)
-        if dtype.startswith("datetime64"):
-            data[name] = pd.Series(pd.to_datetime(values, utc=True), dtype=dtype)
-        else:
-            data[name] = pd.Series(values, dtype=dtype)
-    return pd.DataFrame(data, columns=list(columns))
+    return rules.typed_frame(dict(zip(columns, transposed, strict=True)), columns)
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused for one call. A draft year makes some 30,000
+    objects that live until the call returns (records, prospects, their sets); piling up,
+    they set off full collections, each walking the whole process heap (about a quarter
+    of a second per collection with Dagster loaded). Reference counting frees what the
+    call drops as usual, and the records' cycles go at the first collection after it."""
+    if not gc.isenabled():  # paused by the caller: leave it so
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+@_gc_paused()
 def reconcile(
     staging: Mapping[str, pd.DataFrame],
     draft_year: int,
@@ -614,11 +696,15 @@ def reconcile(
         name_rec, name = identity.get("name", (None, None))
         position = identity.get("position", (None, None))[1]
         school = identity.get("school", (None, None))[1]
-        nfl = by_source.get("nfl", [])
-        draft = [
-            next((r.row[c] for r in nfl if r.row[c] is not None), None)
-            for c in ("draft_team", "draft_round", "draft_ovr")
-        ]
+        nfl = by_source.get("nfl")
+        draft = (
+            [
+                next((r.row[c] for r in nfl if r.row[c] is not None), None)
+                for c in ("draft_team", "draft_round", "draft_ovr")
+            ]
+            if nfl
+            else [None, None, None]
+        )
         ids = [prospect.ids.get(t) for t in ("pfr_id", "cfb_id", "pff_id", "yahoo_id", "espn_id")]
         core.append(
             (pid, draft_year, name, None if name is None else name_key(name), position,
@@ -628,11 +714,12 @@ def reconcile(
         )  # fmt: skip
 
         for group, out in (("measurements", measurements), ("statistics", stats)):
-            for field_name, (rec, value) in resolver.resolve(by_source, group, found).items():
-                source, extraction = rec.source, rec.row["extraction_id"]
-                out.append((pid, draft_year, field_name, float(value), source, extraction))
+            out += [
+                (pid, draft_year, field_name, float(value), rec.source, rec.row["extraction_id"])
+                for field_name, (rec, value) in resolver.resolve(by_source, group, found).items()
+            ]
 
-        sheet = next((r for s in grade_sources for r in by_source.get(s, ())), None)
+        sheet = next((by_source[s][0] for s in grade_sources if s in by_source), None)
         if sheet is not None:
             sheet_values = resolver.resolve(by_source, "grades", found)
             values = [sheet_values.get(n, (None, None))[1] for n in GROUP_FIELDS["grades"]]
@@ -645,7 +732,8 @@ def reconcile(
                     (pid, draft_year, row["report_id"], row["reported_at"], row["status"],
                      row["injury"], row["return_date"], source, row["extraction_id"])
                 )  # fmt: skip
-        conflicts += [(pid, draft_year, *conflict) for conflict in found]
+        if found:
+            conflicts += [(pid, draft_year, *conflict) for conflict in found]
 
     injuries.sort(key=lambda r: (r[0], r[3] is None, r[3] or 0, r[2] or "", r[7]))
     review = []

@@ -25,6 +25,8 @@ _NAME_SEPARATORS = re.compile(r"[-,\s]+")
 
 def _fold(text: str) -> str:
     """Accents stripped (NFKD without combining marks), then casefolded."""
+    if text.isascii():  # nothing to decompose or strip: most names and schools
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
@@ -189,6 +191,7 @@ SCHOOL_TABLE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 # fmt: on
 
 _SCHOOL_SEPARATORS = re.compile(r"[^\w&]+")
+_SPACED_AMPERSAND = re.compile(r"\s*&\s*")
 
 
 def clean_school(text: str | None) -> str:
@@ -199,7 +202,7 @@ def clean_school(text: str | None) -> str:
         return ""
     folded = _fold(text).translate(_APOSTROPHES_AND_PERIODS).replace("_", " ")
     spaced = _SCHOOL_SEPARATORS.sub(" ", folded).strip()
-    return re.sub(r"\s*&\s*", "&", spaced)
+    return _SPACED_AMPERSAND.sub("&", spaced)
 
 
 def _school_lookup() -> dict[str, str]:

@@ -22,11 +22,14 @@ Ids are stable; the catalogue is `RULES` and docs/prospects.md ("Record rules").
 
 import json
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
+from functools import lru_cache, partial
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from assets.prospects.wire_formats import RawRecord
 from headwater.quality import Rejection
@@ -197,70 +200,132 @@ _STATS = {
 _PFF_GRADES = [c for c in COLUMNS["pff"] if c.startswith("grades_")]
 
 
-class _Reject(Exception):
-    def __init__(self, rule_id: str, reason: str):
-        super().__init__(reason)
-        self.rule_id, self.reason = rule_id, reason
+# Typed values of field texts. The same few thousand texts ("4.52", "6-2", "17") repeat
+# across every file, so each is parsed once: the value, None for a blank text (JSON sources
+# may send "" for missing), or _INVALID.
+_INVALID = object()
+
+
+@lru_cache(maxsize=65_536)
+def _whole_value(text: str) -> Any:
+    stripped = text.strip()
+    if not stripped:
+        return None
+    return int(stripped.partition(".")[0]) if _INT.fullmatch(stripped) else _INVALID
+
+
+@lru_cache(maxsize=65_536)
+def _number_value(text: str) -> Any:
+    stripped = text.strip()
+    if not stripped:
+        return None
+    return float(stripped) if _FLOAT.fullmatch(stripped) else _INVALID
+
+
+@lru_cache(maxsize=65_536)
+def _height_value(text: str, pattern: re.Pattern) -> Any:
+    stripped = text.strip()
+    if not stripped:
+        return None
+    match = pattern.fullmatch(stripped)
+    if not match or int(match.group(2)) > 11:
+        return _INVALID
+    return int(match.group(1)) * 12 + int(match.group(2))
 
 
 class _Fields:
-    """One record's fields, read with types; problems are collected as (rule id, message)
-    and `stop()` turns them into one rejection (lowest rule id, every message)."""
+    """A batch of records' fields, read a field at a time: `text`, `whole`, ... return one
+    value per record (a column). Problems are collected per record as (rule id, message),
+    in the order the checks run, and `stop()` rejects every record that has one (lowest rule
+    id, every message); a rejected record's later problems are ignored, as if its checks
+    had stopped there. Reading by column keeps the per-record work to comprehensions."""
 
-    def __init__(self, rec: RawRecord):
-        self.rec = rec
-        self.issues: list[tuple[str, str]] = []
+    def __init__(self, records: list[RawRecord], layout: tuple[str, ...] | None = None):
+        self.records = records
+        self.issues: dict[int, list[tuple[str, str]]] = {}  # record position -> problems
+        self.rejected: dict[int, tuple[str, str]] = {}  # record position -> (rule id, reason)
+        self._fields = [rec.fields for rec in records]
+        self._texts: dict[str, list[str | None]] = {}
+        if layout is not None:  # every record has these fields in this order: transpose
+            values = zip(*(fields.values() for fields in self._fields), strict=True)
+            # (an empty batch has no columns: `text` then reads none by name)
+            self._texts = dict(zip(layout, map(list, values), strict=False))
 
-    def text(self, name: str) -> str | None:
-        return self.rec.fields.get(name)
+    def add(self, rule_id: str, problems: Iterable[tuple[int, str]]) -> None:
+        """Problems as (record position, message): only the records that fail a check."""
+        for i, message in problems:
+            self.issues.setdefault(i, []).append((rule_id, message))
+
+    def text(self, name: str) -> list[str | None]:
+        if name not in self._texts:
+            self._texts[name] = [fields.get(name) for fields in self._fields]
+        return self._texts[name]
 
     def require(self, *names: str) -> None:
         for name in names:
-            value = self.rec.fields.get(name)
-            if value is None or not value.strip():
-                self.issues.append(("P-R02", f"required field {name!r} is missing"))
-
-    def _number(self, name: str, pattern: re.Pattern, kind: str, cast: Callable) -> Any:
-        value = self.rec.fields.get(name)
-        if value is None or not value.strip():  # JSON sources may send "" for missing
-            return None
-        if not pattern.fullmatch(value.strip()):
-            self.issues.append(("P-R03", f"{name} {value!r} is not {kind}"))
-            return None
-        return cast(value.strip())
-
-    def whole(self, name: str) -> int | None:
-        return self._number(name, _INT, "a whole number", lambda s: int(s.partition(".")[0]))
-
-    def number(self, name: str) -> float | None:
-        return self._number(name, _FLOAT, "a number", float)
-
-    def height(self, name: str, pattern: re.Pattern, example: str) -> int | None:
-        value = self.rec.fields.get(name)
-        if value is None or not value.strip():
-            return None
-        match = pattern.fullmatch(value.strip())
-        if not match or int(match.group(2)) > 11:
-            self.issues.append(
-                ("P-R03", f"{name} {value!r} is not feet-inches like {example} (inches 0-11)")
+            missing = f"required field {name!r} is missing"
+            texts = self.text(name)
+            self.add(
+                "P-R02", ((i, missing) for i, v in enumerate(texts) if v is None or not v.strip())
             )
-            return None
-        return int(match.group(1)) * 12 + int(match.group(2))
 
-    def bound(self, rule_id: str, label: str, value: float | None, lo: float, hi: float) -> None:
-        if value is not None and not lo <= value <= hi:
-            self.issues.append((rule_id, f"{label} {value:g} outside [{lo:g}, {hi:g}]"))
-
-    def same_year(self, label: str, year: int | None) -> None:
-        if year is not None and year != self.rec.draft_year:
-            self.issues.append(
-                ("P-R09", f"{label} {year} is not the file's draft year {self.rec.draft_year}")
+    def _typed(self, name: str, parse: Callable[[str], Any], problem: str) -> list[Any]:
+        texts = self.text(name)
+        values = [None if text is None else parse(text) for text in texts]
+        if _INVALID in values:
+            self.add(
+                "P-R03",
+                (
+                    (i, f"{name} {texts[i]!r} {problem}")
+                    for i, v in enumerate(values)
+                    if v is _INVALID
+                ),
             )
+            values = [None if value is _INVALID else value for value in values]
+        return values
+
+    def whole(self, name: str) -> list[int | None]:
+        return self._typed(name, _whole_value, "is not a whole number")
+
+    def number(self, name: str) -> list[float | None]:
+        return self._typed(name, _number_value, "is not a number")
+
+    def height(self, name: str, pattern: re.Pattern, example: str) -> list[int | None]:
+        problem = f"is not feet-inches like {example} (inches 0-11)"
+        return self._typed(name, partial(_height_value, pattern=pattern), problem)
+
+    def bound(
+        self, rule_id: str, label: str, values: list[float | None], lo: float, hi: float
+    ) -> None:
+        self.add(
+            rule_id,
+            (
+                (i, f"{label} {value:g} outside [{lo:g}, {hi:g}]")
+                for i, value in enumerate(values)
+                if value is not None and not lo <= value <= hi
+            ),
+        )
+
+    def same_year(self, label: str, years: list[int | None]) -> None:
+        self.add(
+            "P-R09",
+            (
+                (i, f"{label} {year} is not the file's draft year {rec.draft_year}")
+                for i, (year, rec) in enumerate(zip(years, self.records, strict=True))
+                if year is not None and year != rec.draft_year
+            ),
+        )
+
+    def extra(self, known: Collection[str]) -> list[str | None]:
+        """The fields this layout does not know, as JSON text (None when there are none)."""
+        return [_extra(fields, known) for fields in self._fields]
 
     def stop(self) -> None:
-        if self.issues:
-            rule_id = min(rule for rule, _ in self.issues)
-            raise _Reject(rule_id, "; ".join(message for _, message in self.issues))
+        for i, issues in self.issues.items():
+            if i not in self.rejected:
+                rule_id = min(rule for rule, _ in issues)
+                self.rejected[i] = rule_id, "; ".join(message for _, message in issues)
+        self.issues.clear()
 
 
 def _raw(rec: RawRecord) -> dict[str, Any]:
@@ -268,54 +333,116 @@ def _raw(rec: RawRecord) -> dict[str, Any]:
     return {"raw": rec.raw} if rec.problem else dict(rec.fields)
 
 
-def _extra(rec: RawRecord, known: Collection[str]) -> str | None:
-    rest = {k: v for k, v in rec.fields.items() if k not in known}
-    return json.dumps(rest, ensure_ascii=False, sort_keys=True) if rest else None
+def _extra(fields: dict[str, str | None], known: Collection[str]) -> str | None:
+    rest = fields.keys() - known  # usually empty: skip building a dict for nothing
+    if not rest:
+        return None
+    return json.dumps({k: fields[k] for k in rest}, ensure_ascii=False, sort_keys=True)
 
 
 def _apply(
     records: list[RawRecord],
     source: str,
     name_field: str,
-    convert: Callable[[_Fields], dict[str, Any]],
+    convert: Callable[[_Fields], dict[str, list[Any]]],
 ) -> tuple[pd.DataFrame, list[Rejection]]:
-    rows: list[dict[str, Any]] = []
-    rejections: list[Rejection] = []
+    failed: dict[int, tuple[str, str]] = {}  # record index -> (rule id, reason)
+    batch: list[int] = []  # indexes of the records that go on to the field checks
     seen: dict[tuple, str] = {}  # (file, fields) -> origin of the first copy
-    for rec in records:
+    orders: dict[tuple[str, ...], tuple[str, ...]] = {}  # field names -> sorted
+    # The records of a file mostly share one layout (field names in one order, a CSV
+    # header): then their values in that order tell equal records apart, and the checks
+    # read the batch's columns by transposing it.
+    layouts = {tuple(rec.fields) for rec in records if not rec.problem}
+    layout = next(iter(layouts)) if len(layouts) == 1 else None
+    for i, rec in enumerate(records):
         if rec.source != source:
             raise ValueError(f"{rec.origin}: a {rec.source!r} record given to the {source} rules")
-        who = f"{source} {rec.fields[name_field]}" if rec.fields.get(name_field) else source
-        try:
-            if rec.problem:
-                raise _Reject("P-R01", f"row could not be split into fields: {rec.problem}")
-            key = (rec.origin.partition("#")[0], tuple(sorted(rec.fields.items())))
-            if key in seen:
-                raise _Reject("P-R05", f"exact duplicate of {seen[key]}")
-            seen[key] = rec.origin
-            fields = _Fields(rec)
-            row = convert(fields)
-            if rec.draft_year is None:
-                fields.issues.append(("P-R09", "the file name has no draft year"))
-            fields.stop()
-        except _Reject as rejected:
-            reason = f"{who}: {rejected.reason}"
-            rejections.append(Rejection(rejected.rule_id, reason, rec.origin, _raw(rec)))
+        if rec.problem:
+            failed[i] = "P-R01", f"row could not be split into fields: {rec.problem}"
             continue
-        rows.append(row | {"origin": rec.origin, "draft_year": rec.draft_year})
-    assert len(records) == len(rows) + len(rejections), "rows in != loaded + quarantined"
-    return _frame(rows, COLUMNS[source] | LINEAGE), rejections
+        content = tuple(rec.fields.values()) if layout else _content(rec.fields, orders)
+        key = (rec.origin.partition("#")[0], content)
+        copies = len(seen)
+        first = seen.setdefault(key, rec.origin)  # one lookup: the key hashes every field
+        if len(seen) == copies:
+            failed[i] = "P-R05", f"exact duplicate of {first}"
+            continue
+        batch.append(i)
+
+    fields = _Fields([records[i] for i in batch], layout)
+    columns = convert(fields)
+    no_year = "the file name has no draft year"
+    fields.add(
+        "P-R09", ((i, no_year) for i, rec in enumerate(fields.records) if rec.draft_year is None)
+    )
+    fields.stop()
+    failed |= {batch[n]: rejected for n, rejected in fields.rejected.items()}
+
+    rejections = []
+    for i in sorted(failed):
+        rec, (rule_id, reason) = records[i], failed[i]
+        who = f"{source} {rec.fields[name_field]}" if rec.fields.get(name_field) else source
+        rejections.append(Rejection(rule_id, f"{who}: {reason}", rec.origin, _raw(rec)))
+    loaded = [n for n in range(len(batch)) if n not in fields.rejected]
+    if len(loaded) < len(batch):
+        columns = {name: [values[n] for n in loaded] for name, values in columns.items()}
+    columns["origin"] = [records[batch[n]].origin for n in loaded]
+    columns["draft_year"] = [records[batch[n]].draft_year for n in loaded]
+    assert len(records) == len(loaded) + len(rejections), "rows in != loaded + quarantined"
+    return typed_frame(columns, COLUMNS[source] | LINEAGE), rejections
 
 
-def _frame(rows: list[dict[str, Any]], columns: dict[str, str]) -> pd.DataFrame:
+def _content(
+    fields: dict[str, str | None], orders: dict[tuple[str, ...], tuple[str, ...]]
+) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
+    """The field names sorted and their values in that order: equal exactly when the
+    dicts are, whatever their key order. A file's records share a few name orders, so
+    each is sorted once (`orders`), and no (name, value) pair is built per field."""
+    names = tuple(fields)
+    order = orders.get(names)
+    if order is None:
+        order = orders[names] = tuple(sorted(names))
+    return order, tuple(map(fields.__getitem__, order))
+
+
+def typed_frame(columns: Mapping[str, Sequence[Any]], dtypes: Mapping[str, str]) -> pd.DataFrame:
+    """A DataFrame with the columns of `dtypes`, in that order, from Python values per
+    column (None = missing). It is built from arrays, not Series (no index to align per
+    column), and text goes to Arrow as is, where pandas would check every value first."""
     data = {}
-    for name, dtype in columns.items():
-        values = [row[name] for row in rows]
+    for name, dtype in dtypes.items():
+        values = columns[name]
         if dtype.startswith("datetime64"):
-            data[name] = pd.Series(pd.to_datetime(values, utc=True), dtype=dtype)
-        else:
-            data[name] = pd.Series(values, dtype=dtype)
-    return pd.DataFrame(data, columns=list(columns))
+            if all(isinstance(v, datetime) for v in values if v is not None):
+                # as to_datetime(utc=True) reads datetimes, without its per-value zone work
+                data[name] = pd.array(values, dtype=dtype)
+            else:
+                data[name] = pd.Series(pd.to_datetime(values, utc=True), dtype=dtype).array
+            continue
+        if dtype == "string":
+            try:
+                values = pa.array(values, type=pa.large_string())
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                pass  # not all text: pandas converts it
+        elif dtype in ("Int64", "Float64") and not pd.get_option("future.distinguish_nan_and_na"):
+            values = _as_floats(values, whole=dtype == "Int64")
+        data[name] = pd.array(values, dtype=dtype)
+    return pd.DataFrame(data, columns=list(dtypes))
+
+
+def _as_floats(values: Sequence[Any], whole: bool) -> Sequence[Any] | np.ndarray:
+    """Numbers as a float array (None as NaN, which pandas masks unless told to keep NaN
+    apart): pandas reads that in one pass, a list of objects in several. Whole numbers
+    beyond 2**53 would lose digits as floats, and anything not a number does not convert:
+    those values stay as they are."""
+    try:
+        floats = np.array(values, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        return values
+    if not whole or np.abs(floats[~np.isnan(floats)]).max(initial=0) < 2**53:
+        return floats
+    return values
 
 
 def _ranges(overrides: Mapping[str, tuple[float, float]] | None, defaults: dict) -> dict:
@@ -328,13 +455,15 @@ def _stats(f: _Fields, prefix: str, bounds: Mapping[str, tuple[float, float]]) -
     for column, (name, whole) in _STATS.items():
         out[column] = f.whole(prefix + name) if whole else f.number(prefix + name)
     f.stop()
-    for column, value in out.items():
+    for column, values in out.items():
         if column in bounds:
-            f.bound("P-R07", _STATS[column][0], value, *bounds[column])
+            f.bound("P-R07", _STATS[column][0], values, *bounds[column])
     return out
 
 
 # ---- one function per source ----------------------------------------------------------------
+# Each `convert` reads a batch of records (`_Fields`) and returns the staging columns; its
+# checks run in the order written, each over every record of the batch.
 
 
 def apply_nfl_rules(
@@ -344,7 +473,7 @@ def apply_nfl_rules(
     its own: `pfr_id` is set only for drafted players). `ranges` overrides `RANGES`."""
     bounds = _ranges(ranges, RANGES)
 
-    def convert(f: _Fields) -> dict[str, Any]:
+    def convert(f: _Fields) -> dict[str, list[Any]]:
         f.require("player_name")
         f.stop()
         row = {
@@ -391,7 +520,7 @@ def apply_cfr_rules(
         name for name, _ in _STATS.values()
     }
 
-    def convert(f: _Fields) -> dict[str, Any]:
+    def convert(f: _Fields) -> dict[str, list[Any]]:
         f.require("player", "player_additional")
         f.stop()
         row = {
@@ -400,7 +529,7 @@ def apply_cfr_rules(
             "school": f.text("school"),
             "conference": f.text("conf"),
             "cfb_id": f.text("player_additional"),
-            "extra": _extra(f.rec, known),
+            "extra": f.extra(known),
         }
         return row | _stats(f, "", bounds)
 
@@ -415,7 +544,7 @@ def apply_pff_rules(
     bounds = _ranges(stat_bounds, STAT_BOUNDS)
     known = {"player", "player_id", "position", "team_name", "player_game_count", *_PFF_GRADES}
 
-    def convert(f: _Fields) -> dict[str, Any]:
+    def convert(f: _Fields) -> dict[str, list[Any]]:
         f.require("player", "player_id")
         f.stop()
         row = {
@@ -425,7 +554,7 @@ def apply_pff_rules(
             "team": f.text("team_name"),
             "games": f.whole("player_game_count"),
             **{grade: f.number(grade) for grade in _PFF_GRADES},
-            "extra": _extra(f.rec, known),
+            "extra": f.extra(known),
         }
         f.stop()
         for grade in _PFF_GRADES:
@@ -449,7 +578,7 @@ def apply_yahoo_rules(
     known |= {"team.name", "height", "weight", "class"}
     known |= {f"stats.{name}" for name, _ in _STATS.values()}
 
-    def convert(f: _Fields) -> dict[str, Any]:
+    def convert(f: _Fields) -> dict[str, list[Any]]:
         f.require("player_id", "name.full")
         f.stop()
         row = {
@@ -463,7 +592,7 @@ def apply_yahoo_rules(
             "height_in": f.height("height", _HEIGHT_FEET_INCHES, "6' 2\""),
             "weight_lb": f.whole("weight"),
             "class": f.text("class"),
-            "extra": _extra(f.rec, known),
+            "extra": f.extra(known),
         }
         row |= _stats(f, "stats.", bounds)  # stops on P-R03 before any value check
         f.bound("P-R04", "height (in)", row["height_in"], *measures["height"])
@@ -480,21 +609,39 @@ def apply_espn_rules(
     The status must be one of `statuses` and the date an ISO timestamp (P-R08) in the
     draft year (P-R09); `details.returnDate`, when set, an ISO date (P-R08)."""
 
-    def convert(f: _Fields) -> dict[str, Any]:
+    def convert(f: _Fields) -> dict[str, list[Any]]:
         f.require("id", "athlete.id", "athlete.displayName")
         f.stop()
         status = f.text("status")
-        if status not in statuses:
-            f.issues.append(("P-R08", f"status {status!r} is not one of {sorted(statuses)}"))
-        reported_at = _timestamp(f.text("date"))
-        if reported_at is None:
-            f.issues.append(("P-R08", f"date {f.text('date')!r} is not an ISO timestamp"))
-        else:
-            f.same_year("report date", reported_at.year)
+        f.add(
+            "P-R08",
+            (
+                (i, f"status {s!r} is not one of {sorted(statuses)}")
+                for i, s in enumerate(status)
+                if s not in statuses
+            ),
+        )
+        dates = f.text("date")
+        reported_at = [_timestamp(text) for text in dates]
+        f.add(
+            "P-R08",
+            (
+                (i, f"date {dates[i]!r} is not an ISO timestamp")
+                for i, stamp in enumerate(reported_at)
+                if stamp is None
+            ),
+        )
+        f.same_year("report date", [None if stamp is None else stamp.year for stamp in reported_at])
         return_text = f.text("details.returnDate")
-        return_date = _date(return_text)
-        if return_text is not None and return_date is None:
-            f.issues.append(("P-R08", f"returnDate {return_text!r} is not an ISO date"))
+        return_date = [_date(text) for text in return_text]
+        f.add(
+            "P-R08",
+            (
+                (i, f"returnDate {text!r} is not an ISO date")
+                for i, (text, day) in enumerate(zip(return_text, return_date, strict=True))
+                if text is not None and day is None
+            ),
+        )
         return {
             "report_id": f.text("id"),
             "espn_id": f.text("athlete.id"),

@@ -15,6 +15,7 @@ another layout) raises `ProspectFileError` with one line naming the file.
 
 import csv
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,14 +98,19 @@ def _read_text(path: Path, expected: str) -> str:
     return text.removeprefix("\ufeff")
 
 
-def _csv_lines(text: str) -> list[tuple[str, list[str]]]:
-    """(line text, cells) per non-blank line; CRLF and LF both end a line. These exports
-    never quote a line break, so one physical line is one row."""
-    out = []
-    for line in text.splitlines():
-        if line.strip():
-            out.append((line, next(csv.reader([line]))))
-    return out
+def _csv_lines(text: str) -> list[str]:
+    """The non-blank lines; CRLF and LF both end a line. These exports never quote a line
+    break, so one physical line is one row (split into cells by `_cells`)."""
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def _cells(line: str) -> list[str]:
+    """One line's cells as the csv module reads them. Without a quote character that is
+    exactly the split at commas (a csv reader per line costs more than the split), unless
+    the line is long enough for a field to pass the csv module's size limit (it raises)."""
+    if '"' in line or len(line) > csv.field_size_limit():
+        return next(csv.reader([line]))
+    return line.split(",")
 
 
 def _short(cells: list[str], limit: int = 6) -> str:
@@ -116,20 +122,22 @@ def _csv_records(
     path: Path,
     source: str,
     names: list[str],
-    rows: list[tuple[str, list[str]]],
+    lines: list[str],
     missing: set[str],
 ) -> list[RawRecord]:
     prefix, year = _origin_prefix(path), _draft_year(path)
     records = []
-    for n, (line, cells) in enumerate(rows, start=1):
+    for n, line in enumerate(lines, start=1):
+        cells = _cells(line)  # split here, so no row's cells outlive its record
         origin = f"{prefix}#row={n}"
         if len(cells) != len(names):
             problem = f"expected {len(names)} fields, got {len(cells)}"
             records.append(RawRecord(source, year, origin, {}, problem, raw=line))
             continue
-        values = {
-            k: (None if v.strip() in missing else v) for k, v in zip(names, cells, strict=True)
-        }
+        values = dict(zip(names, cells, strict=True))
+        for k, v in values.items():
+            if v.strip() in missing:
+                values[k] = None
         records.append(RawRecord(source, year, origin, values))
     return records
 
@@ -141,11 +149,11 @@ def parse_nfl(path: Path) -> list[RawRecord]:
     """nflverse combine CSV: the exact column list, `NA` (or an empty cell) = missing."""
     path = Path(path)
     expected = "nflverse combine CSV with header " + ",".join(NFL_COLUMNS[:3]) + ",..."
-    rows = _csv_lines(_read_text(path, expected))
-    header = rows[0][1]
+    lines = _csv_lines(_read_text(path, expected))
+    header = _cells(lines[0])
     if header != NFL_COLUMNS:
         raise ProspectFileError(f"{path}: header {_short(header)!r}; expected {expected}")
-    return _csv_records(path, "nfl", NFL_COLUMNS, rows[1:], NFL_MISSING)
+    return _csv_records(path, "nfl", NFL_COLUMNS, lines[1:], NFL_MISSING)
 
 
 def cfr_field_names(over_header: list[str], header: list[str]) -> list[str]:
@@ -167,10 +175,10 @@ def parse_cfr(path: Path) -> list[RawRecord]:
     """CFR "Get table as CSV": over-header row, then `Rk,Player,School|Team,...`."""
     path = Path(path)
     expected = "College Football Reference CSV (over-header row, then Rk,Player,School|Team,...)"
-    rows = _csv_lines(_read_text(path, expected))
-    if len(rows) < 2:
+    lines = _csv_lines(_read_text(path, expected))
+    if len(lines) < 2:
         raise ProspectFileError(f"{path}: no header row after the over-header; expected {expected}")
-    over, header = rows[0][1], rows[1][1]
+    over, header = _cells(lines[0]), _cells(lines[1])
     if header[:2] != ["Rk", "Player"] or not any(h in header for h in CFR_SCHOOL_HEADERS):
         raise ProspectFileError(f"{path}: header {_short(header)!r}; expected {expected}")
     if not any(over) or len(over) != len(header):
@@ -178,18 +186,18 @@ def parse_cfr(path: Path) -> list[RawRecord]:
     names = cfr_field_names(over, header)
     if len(set(names)) != len(names):
         raise ProspectFileError(f"{path}: columns repeat within a group; expected {expected}")
-    return _csv_records(path, "cfr", names, rows[2:], {""})
+    return _csv_records(path, "cfr", names, lines[2:], {""})
 
 
 def parse_pff(path: Path) -> list[RawRecord]:
     """PFF grades export: `player,player_id,position,team_name,...`; empty cell = missing."""
     path = Path(path)
     expected = "PFF grades CSV with header " + ",".join(PFF_LEAD_COLUMNS) + ",..."
-    rows = _csv_lines(_read_text(path, expected))
-    header = rows[0][1]
+    lines = _csv_lines(_read_text(path, expected))
+    header = _cells(lines[0])
     if header[:4] != PFF_LEAD_COLUMNS or len(set(header)) != len(header):
         raise ProspectFileError(f"{path}: header {_short(header)!r}; expected {expected}")
-    return _csv_records(path, "pff", header, rows[1:], {""})
+    return _csv_records(path, "pff", header, lines[1:], {""})
 
 
 # ---- JSON sources ---------------------------------------------------------------------------
@@ -199,10 +207,19 @@ def flatten(item: dict, prefix: str = "") -> dict[str, str | None]:
     """Nested objects become dotted names (`team.name`); a list of `{"stat_id", "value"}`
     pairs becomes `stats.<stat_id>`; other lists their JSON text; numbers their text."""
     out: dict[str, str | None] = {}
+    _flatten_into(out, item, prefix)
+    return out
+
+
+def _flatten_into(out: dict[str, str | None], item: dict, prefix: str) -> None:
+    # Nested objects write into the one `out` (same names, same order as flattening each
+    # on its own and merging), so no dict is built per nested object.
     for key, value in item.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(flatten(value, f"{name}."))
+        if isinstance(value, str):
+            out[name] = value
+        elif isinstance(value, dict):
+            _flatten_into(out, value, f"{name}.")
         elif isinstance(value, list) and all(isinstance(v, dict) and "stat_id" in v for v in value):
             for stat in value:
                 out[f"{name}.{stat['stat_id']}"] = _text(stat.get("value"))
@@ -210,15 +227,18 @@ def flatten(item: dict, prefix: str = "") -> dict[str, str | None]:
             out[name] = json.dumps(value, ensure_ascii=False)
         else:
             out[name] = _text(value)
-    return out
 
 
 def _text(value: Any) -> str | None:
     if value is None:
         return None
+    if isinstance(value, str):
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    return value if isinstance(value, str) else json.dumps(value)
+    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
+        return repr(value)  # what json.dumps writes for these, without its overhead
+    return json.dumps(value)
 
 
 def _json_records(path: Path, source: str, expected: str, list_path: tuple[str, ...]):

@@ -1,9 +1,11 @@
 """Prospects reconciliation: the normalizers, hard cases one by one on hand-made staging
 frames, then the generated sample against the generator's own ground truth."""
 
+import gc
 import hashlib
 import json
 import random
+import re
 import time
 from collections import defaultdict
 
@@ -483,6 +485,48 @@ def test_staging_that_does_not_fit_is_refused():
         rc.reconcile({"pff": frame("pff").drop(columns="extraction_id")}, YEAR)
     with pytest.raises(ValueError, match="draft year"):
         rc.reconcile({"pff": frame("pff", pff("A B", "LSU", "S", "1"), year=2023)}, YEAR)
+
+
+def test_rows_are_read_by_file_then_row_number_whatever_their_order():
+    # "<file>#row=<digits>" is read as the regex (.*)#row=(\d+) reads it in full (the last
+    # marker ends the file part, "." stops at a line break); other origins sort as text
+    origins = [
+        "nfl/f_2024.csv#row=10",
+        "nfl/f_2024.csv#row=9",
+        "nfl/f_2024.csv#row=0010",
+        "nfl/f_2024.csv#row=2#row=3",
+        "nfl/f_2024.csv#row=",
+        "nfl/f_2024.csv#row=1a",
+        "nfl/f_2024.csv#row=\u0663",
+        "nfl/a\nb_2024.csv#row=1",
+        "nfl/b_2024.csv",
+        "",
+    ]
+
+    def reference(origin: str) -> tuple[str, int, str]:
+        match = re.fullmatch(r"(.*)#row=(\d+)", origin)
+        return (match.group(1), int(match.group(2)), origin) if match else (origin, -1, origin)
+
+    rows = [
+        nfl(f"Player {n}", "Ohio St.", "RB", f"id-{n}") | {"origin": o}
+        for n, o in enumerate(origins)
+    ]
+    random.Random(7).shuffle(rows)
+    result = rc.reconcile({"nfl": frame("nfl", *rows)}, YEAR)
+    assert result.links["origin"].tolist() == sorted(origins, key=reference)
+
+
+def test_reconcile_leaves_the_garbage_collector_as_it_was():
+    staging = {"nfl": frame("nfl", nfl("Tyrell Vance", "Penn St.", "EDGE", "tv-24"))}
+    assert gc.isenabled()
+    rc.reconcile(staging, YEAR)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        rc.reconcile(staging, YEAR)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_school_aliases_extend_the_table():

@@ -5,6 +5,7 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from assets.prospects import rules
@@ -357,6 +358,102 @@ def test_value_checks_file_under_the_lowest_rule_and_list_all():
     assert rejection.rule_id == "P-R04"
     assert "forty 3.9" in rejection.reason and "draft_round 9" in rejection.reason
     assert "season 2023" in rejection.reason
+
+
+def test_r05_duplicate_whatever_the_field_order_or_the_layouts_around_it():
+    # JSON objects may list the same fields in another order: still one record, also in a
+    # file whose records do not all share one layout (here one has a field more)
+    first = rec("yahoo", row=1)
+    fields = {name: first.fields[name] for name in reversed(first.fields)}
+    reordered = RawRecord("yahoo", 2024, f"{FILES['yahoo']}#row=2", fields)
+    wider = rec("yahoo", row=3, player_id="ncaaf.p.2400009", stats__rec="4")
+    rows, [rejection] = run("yahoo", first, reordered, wider)
+    assert list(reordered.fields) != list(first.fields) and reordered.fields == first.fields
+    assert (rejection.rule_id, rejection.origin) == ("P-R05", reordered.origin)
+    assert rejection.reason.endswith(f"exact duplicate of {first.origin}")
+    assert list(rows["origin"]) == [first.origin, wider.origin]
+
+
+def test_r05_duplicate_of_a_record_with_the_same_origin():
+    # hand-made records may share one origin string: the second copy is still a duplicate
+    origin = f"{FILES['nfl']}#row=1"
+    first, again = (RawRecord("nfl", 2024, origin, dict(BASE["nfl"])) for _ in range(2))
+    rows, [rejection] = run("nfl", first, again)
+    assert rejection.rule_id == "P-R05" and len(rows) == 1
+
+
+NAME_FIELDS = {
+    "nfl": "player_name", "cfr": "player", "pff": "player", "yahoo": "name.full",
+    "espn": "athlete.displayName",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("one_layout", [True, False])
+@pytest.mark.parametrize("source", wf.SOURCES)
+def test_a_batch_rejects_each_record_as_it_would_alone(source, one_layout):
+    # the checks run a field at a time over the whole batch: each record must still stop at
+    # its own first failing stage, with its own reasons, in the order of the records (with
+    # one field layout the batch is read by transposing it, with several by name)
+    bad = {
+        "nfl": [{"player_name": None, "wt": "heavy"}, {"wt": "heavy", "forty": "fast"},
+                {"wt": "500", "draft_round": "9", "season": "2023"}, {"ht": "7-0"}],
+        "cfr": [{"player": None, "g": "x"}, {"g": "x", "rec": "y"}, {"g": "40", "rec": "-1"},
+                {"rush_yds": "-301"}],
+        "pff": [{"player_id": None, "grades_run": "x"}, {"grades_run": "x"},
+                {"grades_run": "101", "player_game_count": "18"}, {"grades_pass": "-1"}],
+        "yahoo": [{"name.full": None, "weight": "x"}, {"height": "6-2", "stats.g": "x"},
+                  {"weight": "100", "stats.g": "20"}, {"stats.rush_yds": "3001"}],
+        "espn": [{"athlete.id": None, "status": "Gone"}, {"status": "Gone", "date": "soon"},
+                 {"date": "2023-12-31T10:00Z", "details.returnDate": "later"}, {"status": "x"}],
+    }[source]  # fmt: skip
+    records = [rec(source, row=1)]
+    for n, changes in enumerate(bad, start=2):
+        fields = dict(BASE[source]) | changes
+        records.append(RawRecord(source, 2024, f"{FILES[source]}#row={n}", fields))
+        loads = {NAME_FIELDS[source]: f"Player {n}"} | ({} if one_layout else {f"x{n}": "1"})
+        clean = dict(BASE[source]) | loads
+        records.append(RawRecord(source, 2024, f"{FILES[source]}#row={10 + n}", clean))
+    assert (len({tuple(r.fields) for r in records}) == 1) == one_layout
+    rows, rejections = run(source, *records)
+    alone = [run(source, r)[1] for r in records]
+    assert [(r.rule_id, r.reason, r.origin) for r in rejections] == [
+        (r.rule_id, r.reason, r.origin) for found in alone for r in found
+    ]
+    assert len(rejections) == len(bad)
+    loaded = [r.origin for r, found in zip(records, alone, strict=True) if not found]
+    assert list(rows["origin"]) == loaded
+
+
+def test_typed_frame_is_the_frame_pandas_builds_from_the_values():
+    big = 2**53 + 1  # a float would lose its last digit
+    columns = {
+        "text": ["a", None, "b\u00e9"],
+        "count": [1, None, big],
+        "small": [1, None, 3],
+        "number": [1.5, None, 2],
+        "stamp": [datetime(2024, 2, 20, 17, tzinfo=UTC), None, datetime(2024, 3, 1, 9)],
+        "stamp_text": ["2024-02-20T17:00Z", None, None],
+        "day": [date(2024, 4, 1), None, None],
+        "year": [2024, 2024, 2024],
+    }
+    dtypes = {
+        "text": "string", "count": "Int64", "small": "Int64", "number": "Float64",
+        "stamp": "datetime64[ns, UTC]", "stamp_text": "datetime64[ns, UTC]",
+        "day": "object", "year": "int64",
+    }  # fmt: skip
+    built = rules.typed_frame(columns, dtypes)
+    expected = pd.DataFrame(
+        {
+            name: pd.Series(pd.to_datetime(values, utc=True), dtype=dtypes[name])
+            if dtypes[name].startswith("datetime64")
+            else pd.Series(values, dtype=dtypes[name])
+            for name, values in columns.items()
+        }
+    )
+    pd.testing.assert_frame_equal(built, expected)
+    assert built["count"][2] == big
+    empty = rules.typed_frame({name: [] for name in dtypes}, dtypes)
+    assert dict(empty.dtypes.astype(str)) == dtypes and empty.empty
 
 
 def test_records_of_another_source_are_a_programming_error():
