@@ -7,10 +7,11 @@ is allowed, so a bad value fails at load instead of in the middle of a run.
 
 from functools import cache
 from pathlib import Path
-from typing import TypeVar
+from typing import Annotated, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 from headwater import settings
 
@@ -19,6 +20,19 @@ M = TypeVar("M", bound=BaseModel)
 
 class ConfigError(settings.SettingsError):
     """A settings file that cannot be used; the message names the key."""
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {value!r}") from None
+    return value
+
+
+# Field types every domain's schedule settings share.
+TimeZone = Annotated[str, AfterValidator(_time_zone)]
+ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 
 
 @cache

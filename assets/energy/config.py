@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from assets.energy.wire_formats import SERIES_DEFAULTS
-from headwater.config import load_section
+from headwater.config import ClockTime, TimeZone, load_section
 
 Source = Literal["eia", "fred", "yahoo"]
 SOURCES: tuple[Source, ...] = ("eia", "fred", "yahoo")
@@ -72,8 +72,8 @@ class EnergyConfig(_Strict):
     disagreement_threshold: float = Field(default=0.02, gt=0.0)
     # Freshness: the newest price may be at most this many business days old.
     freshness_business_days: int = Field(default=2, ge=0)
-    schedule_time: str = Field(default="06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    schedule_timezone: str = "America/New_York"
+    schedule_time: ClockTime = "06:00"
+    schedule_timezone: TimeZone = "America/New_York"
 
     @field_validator("authority_order")
     @classmethod
@@ -90,17 +90,6 @@ class EnergyConfig(_Strict):
         for name in value:
             if not name.isupper() or not name.replace("_", "").isalnum():
                 raise ValueError(f"commodity name {name!r} must be UPPER_SNAKE_CASE")
-        return value
-
-    @field_validator("schedule_timezone")
-    @classmethod
-    def _tz(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA time zone {value!r}") from None
         return value
 
     def series_map(self, source: Source) -> dict[str, str]:

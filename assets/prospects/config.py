@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from headwater import settings
-from headwater.config import load_section
+from headwater.config import ClockTime, TimeZone, load_section
 
 Source = Literal["nfl", "cfr", "pff", "yahoo", "espn"]
 SOURCES: tuple[Source, ...] = ("nfl", "cfr", "pff", "yahoo", "espn")
@@ -53,8 +53,8 @@ class ProspectsConfig(_Strict):
     urls: dict[Source, str | None] = Field(default_factory=lambda: dict(DEFAULT_URLS))
     school_aliases: dict[str, str] = Field(default_factory=dict)
     snapshot_start: date = date(2026, 1, 1)  # first day of the daily snapshot partitions
-    schedule_time: str = Field(default="07:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    schedule_timezone: str = "America/New_York"
+    schedule_time: ClockTime = "07:00"
+    schedule_timezone: TimeZone = "America/New_York"
     failure_mode: Literal["fail_fast", "partial"] = "fail_fast"
 
     @field_validator("draft_years")
@@ -99,17 +99,6 @@ class ProspectsConfig(_Strict):
             if url is not None and not url.startswith(("http://", "https://")):
                 raise ValueError(f"urls.{source} = {url!r}: expected an http(s) URL or null")
         return {**DEFAULT_URLS, **value}
-
-    @field_validator("schedule_timezone")
-    @classmethod
-    def _tz(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA time zone {value!r}") from None
-        return value
 
     @model_validator(mode="after")
     def _apart(self) -> "ProspectsConfig":

@@ -1,0 +1,121 @@
+"""Market settings: the `market:` section of config/headwater.yaml, validated at load.
+
+Also the vocabulary the CLI checks parameters against before anything runs: the
+schemas Headwater ingests, the parent-symbol format, and the predefined jobs
+(`headwater ingest --job NAME`).
+"""
+
+import re
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from headwater import settings
+from headwater.config import ClockTime, TimeZone, load_section
+
+# Schema -> partition grain: intraday schemas by day, daily-resolution ones by month (ten
+# years of daily bars are ~120 partitions, not 2,500).
+SCHEMAS: dict[str, Literal["daily", "monthly"]] = {
+    "ohlcv-1d": "monthly",
+    "statistics": "monthly",
+    "definition": "monthly",
+    "ohlcv-1m": "daily",
+    "trades": "daily",
+}
+INTRADAY = tuple(s for s, grain in SCHEMAS.items() if grain == "daily")
+MONTHLY = tuple(s for s, grain in SCHEMAS.items() if grain == "monthly")
+APIS = ("databento", "eia", "fred", "yahoo")
+
+# Databento parent symbology: a root of 1-6 capitals/digits, then ".FUT" (or ".OPT").
+PARENT_SYMBOL = re.compile(r"^[A-Z0-9]{1,6}\.(FUT|OPT)$")
+DATASET = re.compile(r"^[A-Z0-9]+\.[A-Z0-9]+$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def symbol_problem(symbol: str) -> str | None:
+    """Why `symbol` is not a parent symbol, or None."""
+    if PARENT_SYMBOL.fullmatch(symbol):
+        return None
+    return f"{symbol!r} is not a parent symbol like CL.FUT (root in capitals, then .FUT)"
+
+
+class Roll(_Strict):
+    """How the continuous front-month series picks its contract each day (docs/market.md)."""
+
+    method: Literal["open_interest", "days_before_expiry"] = "open_interest"
+    # days_before_expiry: leave a contract this many calendar days before it expires.
+    days_before_expiry: int = Field(default=5, ge=0, le=60)
+
+
+class IngestJob(_Strict):
+    """A predefined ingest (`headwater ingest --job NAME`)."""
+
+    api: Literal["databento", "eia", "fred", "yahoo"]
+    start_date: date
+    end_date: date
+    schema_: str | None = Field(default=None, alias="schema")
+    symbols: list[str] | None = None
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> "IngestJob":
+        if self.end_date < self.start_date:
+            raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
+        if self.api == "databento":
+            if self.schema_ not in SCHEMAS:
+                raise ValueError(f"schema must be one of {', '.join(SCHEMAS)}")
+            for symbol in self.symbols or []:
+                if problem := symbol_problem(symbol):
+                    raise ValueError(problem)
+        elif self.schema_ is not None or self.symbols is not None:
+            raise ValueError(f"schema and symbols apply to api databento only, not {self.api}")
+        return self
+
+
+class MarketConfig(_Strict):
+    dataset: str = "GLBX.MDP3"
+    symbols: list[str] = ["CL.FUT", "ES.FUT", "NG.FUT"]
+    # Monthly partitions (ohlcv-1d, statistics, definition) from this month; daily
+    # partitions (ohlcv-1m, trades) from intraday_start_date.
+    start_date: date = date(2024, 1, 1)
+    intraday_start_date: date = date(2026, 11, 1)
+    roll: Roll = Roll()
+    chunk_records: int = Field(default=500_000, ge=1_000, le=50_000_000)
+    transform_rules: str = str(settings.REPO_ROOT / "config" / "market" / "transform")
+    schedule_time: ClockTime = "18:00"
+    schedule_timezone: TimeZone = "America/Chicago"
+    jobs: dict[str, IngestJob] = {}
+
+    @field_validator("dataset")
+    @classmethod
+    def _dataset(cls, value: str) -> str:
+        if not DATASET.fullmatch(value):
+            raise ValueError(f"dataset {value!r} is not like GLBX.MDP3")
+        return value
+
+    @field_validator("symbols")
+    @classmethod
+    def _symbols(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one parent symbol is required")
+        for symbol in value:
+            if problem := symbol_problem(symbol):
+                raise ValueError(problem)
+        return list(dict.fromkeys(value))
+
+    @model_validator(mode="after")
+    def _dates(self) -> "MarketConfig":
+        if self.intraday_start_date < self.start_date:
+            raise ValueError(
+                f"intraday_start_date {self.intraday_start_date} is before start_date "
+                f"{self.start_date}"
+            )
+        return self
+
+
+def load_market_config(path=None) -> MarketConfig:
+    return load_section("market", MarketConfig, path)

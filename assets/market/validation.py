@@ -1,0 +1,365 @@
+"""Record rules for GLBX.MDP3 records, vectorized over whole numpy arrays of records.
+
+One function per schema splits a chunk of records (as `dbn.read_chunks` yields them)
+into valid rows and rejections, so that rows in = rows valid + rows rejected: each
+rejected row is counted once, under the first rule (in id order) that rejects it.
+Rules are boolean array expressions; only the rejected rows (a small share) are turned
+into text: a constant reason per rule and the raw record as JSON.
+
+Rules:
+  M-R01 a price is UNDEF_PRICE (ohlcv open/high/low/close; trade price; the price of a
+        price statistic such as a settlement)
+  M-R02 bar high below its low
+  M-R03 bar high below max(open, close)
+  M-R04 bar low above min(open, close)
+  M-R05 negative volume, size or quantity (unsigned fields: a value in the top half of
+        the range is a negative that wrapped)
+  M-R06 zero-volume bar or zero-size trade. Quarantined, not kept: Databento sends a bar
+        only for an interval with trades, so such a bar is not one the exchange produced;
+        its prices come from no trade and would skew ranges, VWAPs and notionals.
+  M-R07 ts_event outside the partition window [start, end)
+  M-R08 instrument id without a definition (ids passed in, from the definition file)
+  M-R09 exact duplicate of an earlier record (byte for byte). A statistic republished
+        with a later ts_recv is not a duplicate: the latest wins (`latest_statistics`),
+        and the earlier publication is kept, not rejected.
+  M-R10 a quantity statistic (open interest, cleared volume) is UNDEF_STAT_QUANTITY
+  M-R11 definition without raw_symbol, asset, expiration or a positive tick
+
+Duplicates are found within the array passed and, with a `SeenRecords` carried from
+chunk to chunk, against the chunk before it: a duplicate sent right after its original
+is caught even across a chunk boundary, and memory stays bounded.
+"""
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import numpy as np
+import pyarrow as pa
+
+from headwater.quality import QUARANTINE_SCHEMA
+
+UNDEF_PRICE = np.int64(2**63 - 1)
+UNDEF_STAT_QUANTITY = np.int64(2**63 - 1)
+UNDEF_TIMESTAMP = np.uint64(2**64 - 1)
+NS = 1_000_000_000
+
+RULES: dict[str, str] = {
+    "M-R01": "price is UNDEF_PRICE (no price was set)",
+    "M-R02": "bar high is below its low",
+    "M-R03": "bar high is below max(open, close)",
+    "M-R04": "bar low is above min(open, close)",
+    "M-R05": "negative volume/size/quantity",
+    "M-R06": "zero volume: a bar or trade without any contracts traded",
+    "M-R07": "ts_event is outside the partition window [start, end)",
+    "M-R08": "instrument_id has no definition",
+    "M-R09": "exact duplicate of an earlier record",
+    "M-R10": "quantity statistic (open interest, cleared volume) is UNDEF_STAT_QUANTITY",
+    "M-R11": "definition lacks raw_symbol, asset, expiration or a positive min_price_increment",
+}
+RULE_IDS = np.array(list(RULES), dtype=object)
+REASONS = np.array(list(RULES.values()), dtype=object)
+
+# StatType codes (databento_dbn.StatType) whose `price`, or `quantity`, is the value.
+PRICE_STATS = np.array([1, 2, 3, 4, 5, 7, 8, 10, 11, 13, 16, 17, 18, 20, 24, 25, 26, 10002])
+QUANTITY_STATS = np.array([6, 9, 19, 10001])
+
+
+@dataclass(frozen=True)
+class Validated:
+    """Outcome of the record rules on one array of records."""
+
+    valid: np.ndarray  # bool per input row
+    rejected_index: np.ndarray  # int64 positions of rejected rows, ascending
+    rule_id: np.ndarray  # per rejected row (object array of str)
+    reason: np.ndarray  # per rejected row
+    raw_record: np.ndarray  # per rejected row: the record as JSON
+
+    @property
+    def rows_in(self) -> int:
+        return len(self.valid)
+
+    @property
+    def rows_valid(self) -> int:
+        return int(self.valid.sum())
+
+    @property
+    def rows_rejected(self) -> int:
+        return len(self.rejected_index)
+
+    def counts(self) -> dict[str, int]:
+        ids, n = np.unique(self.rule_id.astype(str), return_counts=True)
+        return dict(zip(ids.tolist(), n.tolist(), strict=True))
+
+    def quarantine_table(self, origin: str, offset: int = 0) -> pa.Table:
+        """Rejections in the shared quarantine shape; `origin` names the file and
+        `offset` is the position of this array's first record in it."""
+        positions = (self.rejected_index + offset).tolist()
+        return pa.table(
+            {
+                "rule_id": pa.array(self.rule_id.tolist(), pa.string()),
+                "reason": pa.array(self.reason.tolist(), pa.string()),
+                "origin": pa.array([f"{origin}#record={p}" for p in positions], pa.string()),
+                "raw_record": pa.array(self.raw_record.tolist(), pa.string()),
+            },
+            schema=QUARANTINE_SCHEMA,
+        )
+
+
+class SeenRecords:
+    """Hashes of the previous chunk's records, to find a duplicate across a chunk boundary."""
+
+    def __init__(self) -> None:
+        self._previous = np.empty(0, dtype=np.uint64)  # sorted
+
+    def check_and_update(self, hashes: np.ndarray, sorted_hashes: np.ndarray) -> np.ndarray:
+        """True where a hash occurred in the previous chunk; then remember this chunk."""
+        previous = self._previous
+        self._previous = sorted_hashes
+        if not len(previous):
+            return np.zeros(len(hashes), dtype=bool)
+        pos = np.minimum(np.searchsorted(previous, hashes), len(previous) - 1)
+        return previous[pos] == hashes
+
+
+# ---- helpers --------------------------------------------------------------------------------
+
+
+def to_ns(value: date | datetime | int) -> int:
+    """Nanoseconds since the epoch; dates are UTC midnight, naive datetimes UTC."""
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return int(aware.timestamp() * 1_000_000) * 1000
+    if isinstance(value, date):
+        return int(datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp()) * NS
+    return int(value)
+
+
+def known_instruments(definitions: np.ndarray | Iterable[np.ndarray]) -> np.ndarray:
+    """Sorted unique instrument ids of definition records (one array or many chunks)."""
+    arrays = [definitions] if isinstance(definitions, np.ndarray) else list(definitions)
+    ids = [a["instrument_id"] for a in arrays if len(a)]
+    return np.unique(np.concatenate(ids)) if ids else np.empty(0, dtype=np.uint32)
+
+
+def record_hashes(records: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each record's bytes (every DBN record is a multiple of 8 bytes)."""
+    words = _words(records)
+    h = np.full(len(records), np.uint64(0x9E3779B97F4A7C15))
+    with np.errstate(over="ignore"):
+        for j in range(words.shape[1]):
+            h = (h ^ words[:, j]) * np.uint64(0x100000001B3)
+            h ^= h >> np.uint64(29)
+    return h
+
+
+def _words(records: np.ndarray) -> np.ndarray:
+    raw = np.ascontiguousarray(records).view(np.uint8).reshape(len(records), -1)
+    return raw.view(np.uint64)
+
+
+def duplicates(records: np.ndarray, seen: SeenRecords | None = None) -> np.ndarray:
+    """True for each record that repeats an earlier record exactly (the first is kept)."""
+    n = len(records)
+    dup = np.zeros(n, dtype=bool)
+    if n == 0:
+        return dup
+    h = record_hashes(records)
+    order = np.argsort(h)
+    hs = h[order]
+    equal = hs[1:] == hs[:-1]
+    if equal.any():
+        # Only rows whose hash occurs twice can be duplicates: compare those exactly, so
+        # a hash collision can never reject a record.
+        grouped = np.zeros(n, dtype=bool)
+        grouped[1:] |= equal
+        grouped[:-1] |= equal
+        candidates = np.sort(order[grouped])  # file order: the first copy is kept
+        _, first = np.unique(_words(records)[candidates], axis=0, return_index=True)
+        later = np.ones(len(candidates), dtype=bool)
+        later[first] = False
+        dup[candidates[later]] = True
+    if seen is not None:
+        # Across chunks the 64-bit hash alone decides (the earlier chunk is gone).
+        dup |= seen.check_and_update(h, hs)
+    return dup
+
+
+def _first_failure(records: np.ndarray, rules: list[tuple[int, np.ndarray]]) -> Validated:
+    """Each row's first failing rule (rules in id order) and the rejections' text."""
+    rule = np.full(len(records), -1, dtype=np.int16)
+    for k, failed in rules:
+        rule[(rule < 0) & failed] = k
+    rejected = np.nonzero(rule >= 0)[0]
+    return Validated(
+        valid=rule < 0,
+        rejected_index=rejected,
+        rule_id=RULE_IDS[rule[rejected]],
+        reason=REASONS[rule[rejected]],
+        raw_record=_raw_json(records[rejected]),
+    )
+
+
+def _raw_json(rows: np.ndarray) -> np.ndarray:
+    names = [n for n in rows.dtype.names if n not in ("length", "_reserved")]
+    columns = []
+    for name in names:
+        values = rows[name]
+        if values.dtype.kind == "S":
+            columns.append([v.decode("ascii", "replace") for v in values.tolist()])
+        else:
+            columns.append(values.tolist())
+    out = np.empty(len(rows), dtype=object)
+    out[:] = [json.dumps(dict(zip(names, row, strict=True))) for row in zip(*columns, strict=True)]
+    return out
+
+
+def _window(records: np.ndarray, window: tuple) -> np.ndarray:
+    start, end = (to_ns(w) for w in window)
+    ts = records["ts_event"]
+    return (ts < np.uint64(max(start, 0))) | (ts >= np.uint64(max(end, 0)))
+
+
+def _unknown(records: np.ndarray, known_ids) -> np.ndarray:
+    ids = np.asarray(sorted(known_ids) if isinstance(known_ids, set | frozenset) else known_ids)
+    return ~np.isin(records["instrument_id"], ids.astype(np.uint32))
+
+
+def _rule(rule_id: str) -> int:
+    return list(RULES).index(rule_id)
+
+
+# ---- one function per schema ----------------------------------------------------------------
+
+
+def validate_ohlcv(
+    records: np.ndarray, window: tuple, known_ids, seen: SeenRecords | None = None
+) -> Validated:
+    """Rules for ohlcv-1s/1m/1h/1d bars."""
+    o, h, lo, c = records["open"], records["high"], records["low"], records["close"]
+    volume = records["volume"]
+    return _first_failure(
+        records,
+        [
+            (_rule("M-R01"), (o == UNDEF_PRICE) | (h == UNDEF_PRICE) | (lo == UNDEF_PRICE) | (c == UNDEF_PRICE)),
+            (_rule("M-R02"), h < lo),
+            (_rule("M-R03"), h < np.maximum(o, c)),
+            (_rule("M-R04"), lo > np.minimum(o, c)),
+            (_rule("M-R05"), volume > np.uint64(2**63 - 1)),
+            (_rule("M-R06"), volume == 0),
+            (_rule("M-R07"), _window(records, window)),
+            (_rule("M-R08"), _unknown(records, known_ids)),
+            (_rule("M-R09"), duplicates(records, seen)),
+        ],
+    )  # fmt: skip
+
+
+def validate_trades(
+    records: np.ndarray, window: tuple, known_ids, seen: SeenRecords | None = None
+) -> Validated:
+    size = records["size"]
+    return _first_failure(
+        records,
+        [
+            (_rule("M-R01"), records["price"] == UNDEF_PRICE),
+            (_rule("M-R05"), size > np.uint32(2**31 - 1)),
+            (_rule("M-R06"), size == 0),
+            (_rule("M-R07"), _window(records, window)),
+            (_rule("M-R08"), _unknown(records, known_ids)),
+            (_rule("M-R09"), duplicates(records, seen)),
+        ],
+    )
+
+
+def validate_statistics(
+    records: np.ndarray, window: tuple, known_ids, seen: SeenRecords | None = None
+) -> Validated:
+    """Republished statistics all stay valid; `latest_statistics` picks the winners."""
+    stat = records["stat_type"]
+    quantity = records["quantity"]
+    is_quantity = np.isin(stat, QUANTITY_STATS)
+    return _first_failure(
+        records,
+        [
+            (_rule("M-R01"), np.isin(stat, PRICE_STATS) & (records["price"] == UNDEF_PRICE)),
+            (_rule("M-R05"), is_quantity & (quantity < 0)),
+            (_rule("M-R07"), _window(records, window)),
+            (_rule("M-R08"), _unknown(records, known_ids)),
+            (_rule("M-R09"), duplicates(records, seen)),
+            (_rule("M-R10"), is_quantity & (quantity == UNDEF_STAT_QUANTITY)),
+        ],
+    )
+
+
+def validate_definitions(
+    records: np.ndarray, window: tuple, seen: SeenRecords | None = None
+) -> Validated:
+    incomplete = (
+        (records["raw_symbol"] == b"")
+        | (records["asset"] == b"")
+        | (records["expiration"] == UNDEF_TIMESTAMP)
+        | (records["min_price_increment"] == UNDEF_PRICE)
+        | (records["min_price_increment"] <= 0)
+    )
+    return _first_failure(
+        records,
+        [
+            (_rule("M-R07"), _window(records, window)),
+            (_rule("M-R09"), duplicates(records, seen)),
+            (_rule("M-R11"), incomplete),
+        ],
+    )
+
+
+VALIDATORS = {
+    "ohlcv-1s": validate_ohlcv,
+    "ohlcv-1m": validate_ohlcv,
+    "ohlcv-1h": validate_ohlcv,
+    "ohlcv-1d": validate_ohlcv,
+    "trades": validate_trades,
+    "statistics": validate_statistics,
+}
+
+
+def validate(
+    schema: str,
+    records: np.ndarray,
+    window: tuple,
+    known_ids=None,
+    seen: SeenRecords | None = None,
+) -> Validated:
+    """Dispatch on schema; `known_ids` is required for every schema but definition."""
+    if schema == "definition":
+        return validate_definitions(records, window, seen)
+    if schema not in VALIDATORS:
+        raise ValueError(f"no record rules for schema {schema!r}")
+    if known_ids is None:
+        raise ValueError(f"{schema}: known_ids (instrument ids from definitions) is required")
+    return VALIDATORS[schema](records, window, known_ids, seen)
+
+
+def latest_mask(records: np.ndarray, by: list[str], order: list[str]) -> np.ndarray:
+    """True for the last record of each `by` group when sorted by `order` (later wins;
+    ties go to the later position in the array)."""
+    n = len(records)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    keys = (
+        [np.arange(n)] + [records[f] for f in reversed(order)] + [records[f] for f in reversed(by)]
+    )
+    idx = np.lexsort(keys)
+    group = np.zeros(n, dtype=bool)
+    for f in by:
+        col = records[f][idx]
+        group[:-1] |= col[1:] != col[:-1]
+    group[-1] = True  # the last of the whole array ends its group
+    mask = np.zeros(n, dtype=bool)
+    mask[idx[group]] = True
+    return mask
+
+
+def latest_statistics(records: np.ndarray) -> np.ndarray:
+    """True for the publication that wins for each (instrument, stat_type, ts_ref): the
+    latest ts_recv, then the highest sequence."""
+    return latest_mask(records, ["instrument_id", "stat_type", "ts_ref"], ["ts_recv", "sequence"])

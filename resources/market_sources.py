@@ -1,0 +1,609 @@
+"""Source client for the market domain: Databento historical data (CME Globex, GLBX.MDP3).
+
+`DatabentoSource.fetch(schema, symbols, start, end)` puts one zstd-compressed DBN file
+(`.dbn.zst`) on disk for the half-open window [start, end) and says where (`Fetched`).
+mode "sample" (default) asks `assets.market.sample_data.ensure_sample` for a generated file
+in the same format; mode "live" calls Databento's `timeseries.get_range` through the
+official client (`databento.Historical`), with the symbols as parent symbols ("ES.FUT").
+
+What live mode adds to the official client, which has none of it:
+
+- Streaming to disk, atomically. With `path=` the client writes the body in 4 KiB pieces as
+  it arrives (memory stays bounded) to a file it creates exclusively. That file is a hidden
+  `.NAME.<random>.part` beside the target; once complete it is fsynced and renamed over the
+  target, so readers see the old file or the new one. Any failure, an interrupt included,
+  removes it: no half file is ever left under the target's name or beside it.
+- Retries. Transient failures are retried with exponential backoff and jitter
+  (`resources.http.backoff_seconds`), a `Retry-After` header honoured (capped at
+  max_backoff_s): HTTP 408, 429 and 5xx (`BentoClientError`/`BentoServerError`, told apart
+  by `http_status`); timeouts and failed connections before an answer
+  (`requests.Timeout`/`requests.ConnectionError`); and a body cut short: the client turns
+  that into a bare `BentoError("Error streaming response: ...")`, recognised by the
+  transport error it was raised while handling (`__context__`: requests'
+  ChunkedEncodingError or ConnectionError, or a urllib3/http.client error). Everything else
+  fails at once: other 4xx (400, 401, 402, 403, 404, 409, 422: a key, an entitlement or a
+  request that will not fix itself), a TLS certificate that does not verify, a body that is
+  not the DBN asked for, a file that cannot be written, arguments the client refuses.
+  Note that Databento bills a request by the data it sends: a body cut short and retried may
+  be paid for twice.
+- One-line errors: `DatabentoError` (a `SourceError`) names the request (gateway, dataset,
+  schema, symbols, start, end), the HTTP status and the server's own `detail` (a string, or
+  an object's case and message), and how many attempts were made.
+- Secrets. The key goes out only in the Basic auth header the client builds. Every message
+  raised, logged or returned is run through a `Scrubber` holding the key, and while a
+  request is in flight that scrubber is active for the log filters installed on
+  databento's, urllib3's and requests' loggers. Warnings the server sends (`X-Warning`, e.g.
+  symbols that did not resolve) are caught, scrubbed, logged and returned in
+  `Fetched.warnings` (`warnings.catch_warnings`, which is process-wide: two fetches in
+  threads of one process may trade warnings, never lose a key). The resource's repr and
+  pydantic's validation errors never show the key.
+- A timeout. The client waits 100 s per connect and per read (`TIMEOUT`, a public class
+  attribute of its API groups); `timeout_s` is set on this request's `timeseries` group.
+
+Configuration that cannot mean what it says is refused when the resource is built, as in
+`resources.energy_sources`: a gateway with mode "sample", a gateway that is not a plain
+`https://host[:port]` URL (the client would silently call it over https, drop its query,
+or send credentials in it), backoff_s above max_backoff_s.
+"""
+
+import hashlib
+import http
+import http.client
+import logging
+import os
+import re
+import ssl
+import time
+import uuid
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import dagster as dg
+import databento
+import requests
+import urllib3
+from databento.common import API_VERSION
+from databento.common.error import BentoWarning
+from databento_dbn import DBNError, Schema
+from pydantic import ConfigDict, Field, model_validator
+
+from headwater import settings
+from resources.energy_sources import MissingAPIKeyError, SourceConfigError
+from resources.http import (
+    MESSAGE_CHARS,
+    Scrubber,
+    SourceError,
+    backoff_seconds,
+    display_url,
+    host_of,
+    install_log_scrubbing,
+    retry_after_seconds,
+)
+
+log = logging.getLogger(__name__)
+
+SOURCE = "Databento"
+KEY_ENV = "DATABENTO_API_KEY"
+STYPE_IN = "parent"  # symbols are parent symbols: "ES.FUT" is every ES contract
+DEFAULT_GATEWAY = databento.HistoricalGateway.BO1.value  # https://hist.databento.com
+GET_RANGE_PATH = f"/v{API_VERSION}/timeseries.get_range"
+TRANSIENT_CLIENT_STATUSES = frozenset({408, 429})  # other 4xx will not fix themselves
+SHOWN_SYMBOLS = 10  # a request naming more symbols is shown as the first ten and a count
+
+# Every logger the databento package logs through (a filter on a parent logger does not see
+# its children's records), and ours.
+DATABENTO_LOGGERS = (
+    "databento",
+    "databento.historical.client",
+    "databento.historical.api.batch",
+    "databento.common.dbnstore",
+    "databento.common.types",
+    "databento.reference.client",
+    "databento.live.client",
+    "databento.live.gateway",
+    "databento.live.protocol",
+    "databento.live.session",
+    __name__,
+)
+install_log_scrubbing(*DATABENTO_LOGGERS)
+
+
+class DatabentoError(SourceError):
+    """A Databento request that failed for good. The message is one line, safe to log:
+    `Databento: POST <gateway>/v0/timeseries.get_range dataset=... schema=... symbols=...
+    stype_in=parent start=... end=... -> HTTP 422: <the server's detail>`."""
+
+    def __init__(
+        self,
+        request: str,
+        status: int | None,
+        message: str,
+        *,
+        attempts: int = 1,
+        outcome: str | None = None,
+    ):
+        super().__init__(SOURCE, request, status, message, attempts=attempts)
+        self.request = request
+        self.outcome = outcome or (f"HTTP {status}" if status is not None else "no response")
+        outcome = self.outcome
+        tail = f" (gave up after {attempts} attempts)" if attempts > 1 else ""
+        self.args = (f"{SOURCE}: {request} -> {outcome}: {message}{tail}",)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One fetched file. `origin` says where it came from: the request (live, no key) or the
+    sample file (relative to the repository when inside it). `warnings`: what the server
+    warned about (e.g. symbols it could not resolve), scrubbed; none in sample mode."""
+
+    path: Path
+    origin: str
+    schema: str
+    start: date | datetime
+    end: date | datetime
+    bytes: int
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Failure:
+    status: int | None
+    message: str  # scrubbed, one line
+    transient: bool
+    wait_s: float | None = None  # from Retry-After
+    outcome: str | None = None  # what came back, when not "HTTP <status>" or "no response"
+
+
+CUT_SHORT = "answer cut short"
+BAD_ANSWER = "unexpected answer"
+NOT_SAVED = "not saved"
+NOT_SENT = "not sent"
+REFUSED = "refused by the client: "
+
+
+# ---- small helpers ----------------------------------------------------------------------------
+
+
+def _one_line(text: Any, scrub: Scrubber) -> str:
+    # Scrub before cutting: a cut could otherwise leave the start of a key behind.
+    text = " ".join(scrub(text).split())
+    return (text[:MESSAGE_CHARS] + "...") if len(text) > MESSAGE_CHARS else text
+
+
+def _origin_path(path: Path) -> str:
+    """A file as a short, stable origin: relative to the repo when inside it."""
+    try:
+        return path.resolve().relative_to(settings.REPO_ROOT).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _as_utc(value: date | datetime) -> datetime:
+    """A window bound as the client reads it: a date is midnight UTC, a naive time is UTC."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+def _stamp(value: date | datetime) -> str:
+    """A window bound in a file name: 2024-01-02, or 2024-01-02T093000+0000."""
+    return re.sub(r"[^0-9A-Za-z.+-]", "", value.isoformat())
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._+-]", "_", text)
+
+
+def _shown_symbols(symbols: Sequence[str]) -> str:
+    shown = ",".join(symbols[:SHOWN_SYMBOLS])
+    more = len(symbols) - SHOWN_SYMBOLS
+    return f"{shown},...(+{more} more)" if more > 0 else shown
+
+
+def _exception_chain(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, the exceptions it wraps (args, urllib3's `.reason`) and those it was raised
+    from or while handling, depth first, each once."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        linked = [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        linked += list(current.args)
+        todo += [e for e in linked if isinstance(e, BaseException)]
+
+
+_TRANSPORT_ERRORS = (
+    requests.RequestException,
+    urllib3.exceptions.HTTPError,
+    http.client.HTTPException,
+    ConnectionError,  # the builtin: resets, aborts, broken pipes
+    TimeoutError,
+)
+
+
+def _is_certificate_error(exc: BaseException) -> bool:
+    return any(isinstance(e, ssl.SSLCertVerificationError) for e in _exception_chain(exc))
+
+
+def _server_detail(exc: databento.BentoHttpError, scrub: Scrubber) -> str:
+    """The server's `detail` (a string, or an object's case, message and docs), else the
+    client's message, else the start of the body, else the status's reason phrase."""
+    detail = exc.json_body.get("detail") if isinstance(exc.json_body, dict) else None
+    if isinstance(detail, dict):
+        parts = [str(detail[k]) for k in ("case", "message") if detail.get(k)]
+        text = ": ".join(parts) or str(detail)
+        if detail.get("docs"):
+            text += f" (docs: {detail['docs']})"
+    elif detail:
+        text = str(detail)
+    elif exc.message:
+        text = str(exc.message)
+    elif exc.http_body:
+        text = str(exc.http_body)
+    else:
+        try:
+            text = http.HTTPStatus(exc.http_status).phrase
+        except ValueError:
+            text = "(no message)"
+    return _one_line(text, scrub)
+
+
+def _describe(exc: BaseException, scrub: Scrubber) -> str:
+    return _one_line(f"{type(exc).__name__}: {exc}", scrub)
+
+
+def classify(exc: BaseException, scrub: Scrubber, timeout_s: float) -> _Failure:
+    """Whether a failure of `get_range` is worth another attempt, and how to report it."""
+    if isinstance(exc, databento.BentoHttpError):
+        status = exc.http_status
+        transient = status >= 500 or status in TRANSIENT_CLIENT_STATUSES
+        wait = retry_after_seconds(exc.headers.get("Retry-After")) if transient else None
+        return _Failure(status, _server_detail(exc, scrub), transient, wait)
+    if isinstance(exc, databento.BentoError):
+        # Raised `from None` by the client while streaming the body: what it was handling
+        # is still its __context__.
+        cause = exc.__context__
+        if cause is not None and isinstance(cause, _TRANSPORT_ERRORS):
+            why = _describe(cause, scrub)
+            message = f"the connection failed while receiving the data ({why})"
+            return _Failure(None, message, True, outcome=CUT_SHORT)
+        if cause is not None:  # e.g. OSError: the disk is full
+            message = f"could not write the data: {_describe(cause, scrub)}"
+            return _Failure(None, message, False, outcome=NOT_SAVED)
+        return _Failure(None, _one_line(exc, scrub), False, outcome=BAD_ANSWER)
+    if isinstance(exc, DBNError):  # a body that does not decode as DBN
+        return _Failure(None, _describe(exc, scrub), False, outcome=BAD_ANSWER)
+    if isinstance(exc, requests.exceptions.SSLError) and _is_certificate_error(exc):
+        return _Failure(None, f"TLS certificate not trusted ({_describe(exc, scrub)})", False)
+    if isinstance(exc, requests.Timeout):
+        return _Failure(None, f"timed out after {timeout_s:g} s", True)
+    if isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+        return _Failure(None, f"connection failed ({_describe(exc, scrub)})", True)
+    if isinstance(exc, (urllib3.exceptions.HTTPError, http.client.HTTPException)):
+        return _Failure(None, f"connection failed ({_describe(exc, scrub)})", True)
+    if isinstance(exc, requests.RequestException):  # invalid URL, header, schema
+        return _Failure(None, f"invalid request: {_describe(exc, scrub)}", False)
+    if isinstance(exc, (ValueError, TypeError)):
+        message = f"{REFUSED}{_describe(exc, scrub)}"
+        return _Failure(None, message, False, outcome=NOT_SENT)
+    if isinstance(exc, OSError):
+        message = f"could not write the data: {_describe(exc, scrub)}"
+        return _Failure(None, message, False, outcome=NOT_SAVED)
+    return _Failure(None, f"request failed: {_describe(exc, scrub)}", False)
+
+
+# ---- the resource -----------------------------------------------------------------------------
+
+
+class DatabentoSource(dg.ConfigurableResource):
+    """Databento historical data (`timeseries.get_range`), one `.dbn.zst` file per fetch."""
+
+    # A field that fails validation must not print what it was given (it may be the key).
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    mode: Literal["sample", "live"] = Field(
+        default="sample", description="sample: generated files; live: the Databento API"
+    )
+    dataset: str = Field(default="GLBX.MDP3", min_length=1, description="Databento dataset")
+    api_key: str | None = Field(
+        default=None,
+        repr=False,
+        description=f"API key (live mode); wire it from EnvVar('{KEY_ENV}')",
+    )
+    gateway: str | None = Field(
+        default=None,
+        description=f"Live mode only: the API's https:// root (default {DEFAULT_GATEWAY})",
+    )
+    timeout_s: float = Field(default=100.0, gt=0, description="Per connect and per read")
+    max_retries: int = Field(default=4, ge=0, description="Retries after the first attempt")
+    backoff_s: float = Field(
+        default=2.0, ge=0, description="First retry's backoff, doubled each retry"
+    )
+    max_backoff_s: float = Field(
+        default=60.0, ge=0, description="Cap on one wait, Retry-After included"
+    )
+    sample_dir: str = Field(
+        default=str(settings.sample_dir() / "market"),
+        description="Where sample files are generated and read (sample mode)",
+    )
+    download_dir: str = Field(
+        default=str(settings.data_dir() / "downloads" / "market"),
+        description="Where live downloads are written (<dataset>/<schema>/<file>.dbn.zst)",
+    )
+
+    @model_validator(mode="after")
+    def _settings_agree(self):
+        name = type(self).__name__
+        if self.gateway and self.mode != "live":
+            raise SourceConfigError(
+                f"{name}: gateway is set but mode is {self.mode!r}; set mode: live to call "
+                f"{self._shown(self.gateway)}, or drop gateway"
+            )
+        if self.gateway:
+            problem = self._gateway_problem(self.gateway)
+            if problem:
+                raise SourceConfigError(f"{name}: gateway {self._shown(self.gateway)} {problem}")
+        if self.backoff_s > self.max_backoff_s:
+            raise SourceConfigError(
+                f"{name}: backoff_s ({self.backoff_s:g}) is above max_backoff_s "
+                f"({self.max_backoff_s:g}); every wait would be cut to max_backoff_s"
+            )
+        return self
+
+    @staticmethod
+    def _gateway_problem(gateway: str) -> str | None:
+        try:
+            parts = urlsplit(gateway)
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError:
+            return "does not parse as a URL"
+        if parts.scheme != "https":
+            return (
+                "must start with https://: the official client calls every gateway over "
+                "https (a plain-http server cannot be reached)"
+            )
+        if not parts.hostname or not port_ok:
+            return "has no host"
+        if parts.username or parts.password:
+            return "must not carry credentials: the key is sent as Basic auth"
+        if parts.query or parts.fragment:
+            return "must not have a query or fragment: the client drops them"
+        return None
+
+    # -- what is shown --
+
+    def _secrets(self) -> list[str]:
+        return [self.api_key] if self.api_key else []
+
+    def _shown(self, text: str) -> str:
+        return display_url(text, None, scrub=Scrubber(self._secrets()))
+
+    @property
+    def api_url(self) -> str:
+        """The gateway live mode calls (the client's default unless overridden)."""
+        return (self.gateway or DEFAULT_GATEWAY).rstrip("/")
+
+    def data_origin(self) -> str:
+        """Where `fetch` reads: "sample files in <dir>" or "live https://<host>[:port]"
+        (no path, no query, no credentials), for the staging assets' metadata."""
+        if self.mode == "live":
+            return f"live {self._shown(host_of(self.api_url))}"
+        return f"sample files in {_origin_path(Path(self.sample_dir))}"
+
+    def request_description(
+        self, schema: str, symbols: Sequence[str], start: date, end: date
+    ) -> str:
+        """How a live request is named in messages and in `Fetched.origin` (no key)."""
+        return (
+            f"POST {self._shown(self.api_url + GET_RANGE_PATH)} dataset={self.dataset} "
+            f"schema={schema} symbols={_shown_symbols(symbols)} stype_in={STYPE_IN} "
+            f"start={start.isoformat()} end={end.isoformat()}"
+        )
+
+    def download_path(self, schema: str, symbols: Sequence[str], start: date, end: date) -> Path:
+        """Where a live fetch is saved: <download_dir>/<dataset>/<schema>/<symbols>_<start>_
+        <end>.dbn.zst (many symbols: the first, a count and a digest of them all)."""
+        joined = _safe("+".join(symbols))
+        if len(joined) > 60:
+            digest = hashlib.sha256("\n".join(symbols).encode()).hexdigest()[:12]
+            joined = f"{_safe(symbols[0])[:30]}+{len(symbols) - 1}more-{digest}"
+        name = f"{joined}_{_stamp(start)}_{_stamp(end)}.dbn.zst"
+        return Path(self.download_dir) / _safe(self.dataset) / _safe(schema) / name
+
+    # -- fetching --
+
+    def fetch(
+        self,
+        schema: str,
+        symbols: list[str],
+        start: date | datetime,
+        end: date | datetime,
+    ) -> Fetched:
+        """The `schema` records of `symbols` (parent symbols, "ES.FUT") with start <= time <
+        end, as one `.dbn.zst` file. Dates are UTC midnights, naive times are UTC. Live
+        failures raise DatabentoError (a SourceError); a missing key MissingAPIKeyError."""
+        symbols = self._check_request(schema, symbols, start, end)
+        if self.mode == "live":
+            return self._fetch_live(schema, symbols, start, end)
+        from assets.market.sample_data import ensure_sample  # written alongside; lazily
+
+        path = Path(ensure_sample(Path(self.sample_dir), schema, start, end, symbols))
+        return Fetched(
+            path=path,
+            origin=_origin_path(path),
+            schema=schema,
+            start=start,
+            end=end,
+            bytes=path.stat().st_size,
+        )
+
+    @staticmethod
+    def _check_request(schema: str, symbols: Sequence[str], start: date, end: date) -> list[str]:
+        """Refuse, before any request, what would fail or cost more than meant."""
+        if isinstance(symbols, str):
+            raise ValueError(
+                f"symbols must be a list of parent symbols, not the string {symbols!r}"
+            )
+        symbols = list(symbols)
+        if not symbols:
+            # The client would send an empty list as every symbol of the dataset.
+            raise ValueError("symbols is empty: name at least one parent symbol (e.g. 'ES.FUT')")
+        bad = [s for s in symbols if not isinstance(s, str) or not s.strip()]
+        if bad:
+            raise ValueError(f"symbols must be non-blank strings, got {bad!r}")
+        try:
+            Schema.from_str(schema)
+        except (DBNError, ValueError, TypeError):
+            raise ValueError(f"unknown Databento schema {schema!r}") from None
+        for name, value in (("start", start), ("end", end)):
+            if not isinstance(value, date):
+                raise TypeError(f"{name} must be a date or datetime, got {value!r}")
+        if _as_utc(end) <= _as_utc(start):
+            raise ValueError(f"end ({end.isoformat()}) must be after start ({start.isoformat()})")
+        return symbols
+
+    def _key(self) -> str:
+        key = self.api_key
+        if not key or key.isspace() or key == "YOUR_API_KEY":
+            raise MissingAPIKeyError(
+                f"{SOURCE} live mode needs an API key: set the {KEY_ENV} environment variable "
+                "(or use mode='sample')"
+            )
+        return key
+
+    def _fetch_live(self, schema: str, symbols: list[str], start: date, end: date) -> Fetched:
+        key = self._key()
+        scrub = Scrubber([key])
+        request = self.request_description(schema, symbols, start, end)
+        target = self.download_path(schema, symbols, start, end)
+        attempts = self.max_retries + 1
+        caught: list[warnings.WarningMessage] = []
+        last_attempt_from = 0  # where the successful attempt's warnings start in `caught`
+        try:
+            with scrub.active(), warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", BentoWarning)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                client = self._client(key, scrub, request)
+                log.info("%s: %s", SOURCE, request)
+                for attempt in range(1, attempts + 1):
+                    last_attempt_from = len(caught)
+                    failure = self._attempt(client, scrub, schema, symbols, start, end, target)
+                    if failure is None:
+                        break
+                    final = not failure.transient or attempt == attempts
+                    error = DatabentoError(
+                        request,
+                        failure.status,
+                        failure.message,
+                        attempts=attempt if final else 1,
+                        outcome=failure.outcome,
+                    )
+                    # Raised here, outside any `except`: nothing that held the key is chained.
+                    if final:
+                        raise error
+                    delay = (
+                        min(failure.wait_s, self.max_backoff_s)
+                        if failure.wait_s is not None
+                        else backoff_seconds(attempt, self.backoff_s, self.max_backoff_s)
+                    )
+                    log.warning(
+                        "%s; retry %d/%d in %.2f s", error, attempt, self.max_retries, delay
+                    )
+                    time.sleep(delay)
+        finally:
+            server_warnings = self._report_warnings(caught, scrub, request)
+        size = target.stat().st_size
+        log.info("%s: saved %d bytes to %s", SOURCE, size, target)
+        return Fetched(
+            path=target,
+            origin=f"{SOURCE} {request}",
+            schema=schema,
+            start=start,
+            end=end,
+            bytes=size,
+            warnings=tuple(w for w in server_warnings[last_attempt_from:] if w is not None),
+        )
+
+    def _client(self, key: str, scrub: Scrubber, request: str) -> databento.Historical:
+        try:
+            client = databento.Historical(key=key, gateway=self.api_url)
+        except (ValueError, TypeError) as exc:
+            failure = classify(exc, scrub, self.timeout_s)
+        else:
+            client.timeseries.TIMEOUT = self.timeout_s  # this instance only: see the docstring
+            return client
+        raise DatabentoError(request, None, failure.message, outcome=NOT_SENT)
+
+    def _attempt(
+        self,
+        client: databento.Historical,
+        scrub: Scrubber,
+        schema: str,
+        symbols: list[str],
+        start: date,
+        end: date,
+        target: Path,
+    ) -> _Failure | None:
+        """One request, streamed to a fresh hidden file beside `target` and renamed over it;
+        the failure, or None once `target` holds the complete answer."""
+        part = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+        try:
+            try:
+                store = client.timeseries.get_range(
+                    dataset=self.dataset,
+                    symbols=symbols,
+                    schema=schema,
+                    start=start,
+                    end=end,
+                    stype_in=STYPE_IN,
+                    path=part,
+                )
+            except Exception as exc:
+                failure = classify(exc, scrub, self.timeout_s)
+                if failure.outcome == NOT_SENT and part.exists():
+                    # The client refused what it received (e.g. an empty body), not the request.
+                    message = failure.message.removeprefix(REFUSED)
+                    return _Failure(None, message, False, outcome=BAD_ANSWER)
+                return failure
+            got_dataset, got_schema = store.metadata.dataset, store.schema
+            del store  # it holds the file open
+            if got_dataset != self.dataset or got_schema != Schema.from_str(schema):
+                message = f"the file holds {got_dataset} {got_schema}, not {self.dataset} {schema}"
+                return _Failure(None, _one_line(message, scrub), False, outcome=BAD_ANSWER)
+            try:
+                with open(part, "rb") as written:
+                    os.fsync(written.fileno())
+                os.replace(part, target)
+            except OSError as exc:
+                message = f"could not save the data: {_describe(exc, scrub)}"
+                return _Failure(None, message, False, outcome=NOT_SAVED)
+            return None
+        finally:
+            part.unlink(missing_ok=True)  # gone already after a success
+
+    @staticmethod
+    def _report_warnings(
+        caught: list[warnings.WarningMessage], scrub: Scrubber, request: str
+    ) -> list[str | None]:
+        """Log each server warning once (scrubbed) and pass any other warning on. Returns
+        one entry per caught warning: the scrubbed text, None for those passed on."""
+        texts: list[str | None] = []
+        for w in caught:
+            if issubclass(w.category, BentoWarning):
+                text = _one_line(w.message, scrub)
+                if text not in texts:
+                    log.warning("%s: %s: server warning: %s", SOURCE, request, text)
+                texts.append(text)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+                texts.append(None)
+        return texts
