@@ -11,11 +11,13 @@ from headwater import doctor, settings
 CHECKS_BEFORE = {
     "demo": ["settings", "mode", "keys", "instance_dir", "warehouse_dir", "samples", "reports"],
     "simulate": ["settings", "mode", "keys", "instance_dir", "warehouse_dir", "samples", "reports"],
+    "ingest": ["settings", "mode", "keys", "instance_dir", "warehouse_dir", "samples"],
+    "list-jobs": ["settings"],
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from headwater import demo, simulate
+    from headwater import demo, ingest, simulate
 
     parser = argparse.ArgumentParser(
         prog="headwater",
@@ -27,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
     demo.add_parser(sub)
     simulate.add_parser(sub)
+    ingest.add_parser(sub)
     doctor.add_parser(sub)
     return parser
 
@@ -35,6 +38,9 @@ EXAMPLES = """examples:
   headwater demo                                          everything, on sample data
   headwater simulate --start-year 2025 --end-year 2029    the workforce simulation
   headwater simulate --resume                             only the years not done
+  headwater ingest --api databento --schema ohlcv-1d --symbols CL.FUT,ES.FUT \
+      --start-date 2024-01-02 --end-date 2024-01-31      futures daily bars
+  headwater list-jobs                                     predefined ingest jobs
   headwater doctor                                        check the setup, one line each
 
 Each command's own help: headwater <command> --help"""

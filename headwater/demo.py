@@ -36,10 +36,11 @@ def add_parser(sub) -> None:
 
 def demo_plan() -> list[tuple[str, tuple[str, str] | None]]:
     from assets.energy.definitions import DEMO_PLAN as energy
+    from assets.market.definitions import DEMO_PLAN as market
     from assets.prospects.definitions import DEMO_PLAN as prospects
     from assets.workforce import definitions as workforce
 
-    return [*energy, *getattr(workforce, "DEMO_PLAN", []), *prospects]
+    return [*energy, *getattr(workforce, "DEMO_PLAN", []), *prospects, *market]
 
 
 def row_counts(warehouse_path) -> list[tuple[str, int]]:

@@ -17,7 +17,7 @@ from headwater import settings
 
 Result = tuple[bool, str]
 
-LIVE_KEYS = ("EIA_API_KEY", "FRED_API_KEY")
+LIVE_KEYS = ("EIA_API_KEY", "FRED_API_KEY", "DATABENTO_API_KEY")
 
 # Checks not run (reported as skipped) when one they build on failed: keys mean nothing
 # without a valid mode, and the reports folder lives beside the warehouse.
@@ -45,11 +45,18 @@ def add_parser(sub) -> None:
 def check_settings(path: Path | None = None) -> Result:
     """The settings file: every section through its domain's loader."""
     from assets.energy.config import load_energy_config
+    from assets.market.config import load_market_config
+    from assets.prospects.config import load_prospects_config
     from assets.workforce.config import load_workforce_config
 
     shown = path or settings.config_path()
     problems: list[str] = []
-    for load in (load_energy_config, load_workforce_config):
+    for load in (
+        load_energy_config,
+        load_workforce_config,
+        load_prospects_config,
+        load_market_config,
+    ):
         try:
             load(path)
         except settings.SettingsError as exc:
@@ -65,7 +72,7 @@ def check_settings(path: Path | None = None) -> Result:
             problems.append(message)
     if problems:
         return False, "\n".join(problems)
-    return True, f"{shown} (valid: energy, workforce)"
+    return True, f"{shown} (valid: energy, workforce, prospects, market)"
 
 
 def check_mode() -> Result:

@@ -22,7 +22,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -204,6 +204,65 @@ class DuckDBWarehouse(ConfigurableResource):
         transaction: readers see all the tables' old rows or all the new ones. Returns rows
         per table."""
         return self._replace_all([self._window(*write) for write in writes])
+
+    def replace_in_batches(
+        self,
+        windows: dict[str, tuple],
+        batches: Iterable[dict[str, pa.Table]],
+    ) -> dict[str, int]:
+        """Replace the window (column, start, end[, where]) of each table in `windows` by the
+        rows of `batches`, in ONE transaction, reading the batches as they come: memory holds
+        one batch whatever the total. Each batch maps tables to the rows to add to them. If
+        reading a batch raises (a truncated file, say), nothing is replaced. A table with
+        no rows in any batch has its window emptied. Returns rows inserted per table."""
+        counts = dict.fromkeys(windows, 0)
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                cleared: set[str] = set()
+
+                def clear(table: str, like: pa.Table | None) -> None:
+                    qualified = quote_table(table)
+                    if like is not None:
+                        con.register("_incoming", like.slice(0, 0))
+                        try:
+                            con.execute(f"CREATE SCHEMA IF NOT EXISTS {qualified.split('.')[0]}")
+                            con.execute(
+                                f"CREATE TABLE IF NOT EXISTS {qualified} AS "
+                                "SELECT * FROM _incoming LIMIT 0"
+                            )
+                        finally:
+                            con.unregister("_incoming")
+                    elif not table_exists(con, table):
+                        return
+                    _, _, predicate, params = self._window(table, None, *windows[table])
+                    con.execute(f"DELETE FROM {qualified} WHERE {predicate}", params)
+                    cleared.add(table)
+
+                for batch in batches:
+                    for table, rows in batch.items():
+                        if table not in windows:
+                            raise KeyError(f"{table}: not among the tables this write replaces")
+                        if table not in cleared:
+                            clear(table, rows)
+                        if not rows.num_rows:
+                            continue
+                        con.register("_incoming", rows)
+                        try:
+                            con.execute(
+                                f"INSERT INTO {quote_table(table)} BY NAME SELECT * FROM _incoming"
+                            )
+                        finally:
+                            con.unregister("_incoming")
+                        counts[table] += rows.num_rows
+                for table in windows:
+                    if table not in cleared:
+                        clear(table, None)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return counts
 
     @staticmethod
     def _window(table, data, column, start, end, where: dict[str, Any] | None = None):

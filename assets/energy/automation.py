@@ -27,6 +27,19 @@ daily_prices_job = dg.define_asset_job(
     "months, as one run.",
 )
 
+# One job per source, for `headwater ingest --api eia|fred|yahoo`: its staging table and the
+# canonical prices rebuilt from every source's staging rows.
+source_jobs = {
+    source: dg.define_asset_job(
+        f"energy_{source}_prices",
+        selection=dg.AssetSelection.assets(staging_key(source), CANONICAL_KEY)
+        - dg.AssetSelection.checks(*canonical_dbt_test_keys()),
+        description=f"Staging prices from {source.upper()} and canonical prices, for a month "
+        "or a range of months, as one run (headwater ingest --api " + source + ").",
+    )
+    for source in SOURCES
+}
+
 marts_job = dg.define_asset_job(
     "energy_marts_refresh",
     selection=dg.AssetSelection.assets(energy_marts)

@@ -25,7 +25,7 @@ def energy_source_resources() -> dict:
 defs = dg.Definitions(
     assets=[*staging_assets, commodity_prices, energy_marts],
     asset_checks=[prices_are_fresh],
-    jobs=[automation.daily_prices_job, automation.marts_job],
+    jobs=[automation.daily_prices_job, automation.marts_job, *automation.source_jobs.values()],
     schedules=[automation.daily_schedule],
     sensors=[automation.automation_sensor],
     resources=energy_source_resources(),

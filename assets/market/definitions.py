@@ -1,0 +1,168 @@
+"""The market domain: Databento futures data -> staging -> canonical -> marts.
+
+Jobs: one per schema (`market_<schema>`, a partition range as one run; what `headwater
+ingest` launches), `market_daily_close` (definitions, daily bars and statistics of a
+month) and `market_intraday` (one-minute bars and trades of a day), `market_marts_refresh`.
+The schedule `market_after_close` runs `market_daily_close` on weekdays at 18:00
+America/Chicago (after the CME close; settings market.schedule_time/_timezone) for the
+month holding that day; when it succeeds, the sensor `market_intraday_after_close` loads
+that day's intraday schemas.
+"""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+
+from assets.market.assets import (
+    CONFIG,
+    canonical_key,
+    load_assets,
+    monthly_partitions,
+    op_name,
+    partitions_for,
+)
+from assets.market.config import INTRADAY, MONTHLY
+from assets.market.marts import market_marts
+from headwater import settings
+from resources.market_sources import DatabentoSource
+
+__all__ = ["CONFIG", "partitions_for"]
+
+DAY_TAG = "headwater/market_day"  # the trading day a scheduled run is for
+
+
+def job_name(schema: str) -> str:
+    return "market_" + schema.replace("-", "_")
+
+
+def ingest_run_config(schema: str, symbols: list[str], dataset: str | None = None) -> dict:
+    """Run config of a `market_<schema>` run for these symbols (headwater ingest). The
+    dataset, when it is not the configured one, goes to the source resource."""
+    config: dict = {"ops": {op_name(schema): {"config": {"symbols": list(symbols)}}}}
+    if dataset and dataset != CONFIG.dataset:
+        config["resources"] = {"databento": {"config": {"dataset": dataset}}}
+    return config
+
+
+schema_jobs = {
+    schema: dg.define_asset_job(
+        job_name(schema),
+        selection=dg.AssetSelection.assets(load_assets[schema]),
+        description=f"Databento {schema}: staging and canonical for a "
+        f"{'day' if schema in INTRADAY else 'month'} or a range, as one run.",
+    )
+    for schema in (*MONTHLY, *INTRADAY)
+}
+
+daily_close_job = dg.define_asset_job(
+    "market_daily_close",
+    selection=dg.AssetSelection.assets(*(load_assets[s] for s in MONTHLY)),
+    description="Definitions, daily bars and statistics of a month (definitions first).",
+)
+intraday_job = dg.define_asset_job(
+    "market_intraday",
+    selection=dg.AssetSelection.assets(*(load_assets[s] for s in INTRADAY)),
+    description="One-minute bars and trades of a day.",
+)
+marts_job = dg.define_asset_job(
+    "market_marts_refresh",
+    selection=dg.AssetSelection.assets(market_marts),
+    description="Rebuild the market marts (dbt) from the canonical market tables, with tests.",
+)
+
+_hour, _minute = (int(part) for part in CONFIG.schedule_time.split(":"))
+
+
+def trading_day(scheduled: datetime) -> date:
+    """The day a tick is for: its date in the schedule's time zone."""
+    return scheduled.astimezone(ZoneInfo(CONFIG.schedule_timezone)).date()
+
+
+@dg.schedule(
+    job=daily_close_job,
+    name="market_after_close",
+    cron_schedule=f"{_minute} {_hour} * * 1-5",
+    execution_timezone=CONFIG.schedule_timezone,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description=f"Weekdays at {CONFIG.schedule_time} {CONFIG.schedule_timezone} (after the CME "
+    "close): the month holding that day, for definitions, daily bars and statistics; the "
+    "day's intraday schemas follow (sensor market_intraday_after_close).",
+)
+def after_close_schedule(context: dg.ScheduleEvaluationContext):
+    tick = context.scheduled_execution_time or datetime.now(ZoneInfo(CONFIG.schedule_timezone))
+    day = trading_day(tick)
+    return dg.RunRequest(
+        run_key=f"close-{day}",
+        partition_key=day.replace(day=1).isoformat(),
+        tags={DAY_TAG: day.isoformat()},
+    )
+
+
+@dg.run_status_sensor(
+    name="market_intraday_after_close",
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[daily_close_job],
+    request_job=intraday_job,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="After a scheduled market_daily_close run succeeds, loads that day's "
+    "one-minute bars and trades.",
+)
+def intraday_after_close(context: dg.RunStatusSensorContext):
+    day = context.dagster_run.tags.get(DAY_TAG)
+    if day is None:  # a backfill or a CLI run, not the schedule's: nothing to follow
+        return dg.SkipReason(f"run {context.dagster_run.run_id} has no {DAY_TAG} tag")
+    if date.fromisoformat(day) < CONFIG.intraday_start_date:
+        return dg.SkipReason(f"{day} is before market.intraday_start_date")
+    return dg.RunRequest(run_key=f"intraday-{day}", partition_key=day)
+
+
+automation_sensor = dg.AutomationConditionSensorDefinition(
+    "market_marts_follow_inputs",
+    target=dg.AssetSelection.assets(market_marts),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+
+
+def market_source() -> DatabentoSource:
+    """Sample files by default; HEADWATER_MODE=live calls Databento with DATABENTO_API_KEY."""
+    if settings.source_mode() == "live":
+        return DatabentoSource(
+            mode="live", dataset=CONFIG.dataset, api_key=dg.EnvVar("DATABENTO_API_KEY")
+        )
+    return DatabentoSource(dataset=CONFIG.dataset)
+
+
+defs = dg.Definitions(
+    assets=[*load_assets.values(), market_marts],
+    jobs=[*schema_jobs.values(), daily_close_job, intraday_job, marts_job],
+    schedules=[after_close_schedule],
+    sensors=[intraday_after_close, automation_sensor],
+    resources={"databento": market_source()},
+)
+
+
+def _recent_weekdays(n: int, today: date) -> tuple[str, str]:
+    days = []
+    day = today - timedelta(days=1)
+    while len(days) < n:
+        if day.weekday() < 5 and day >= CONFIG.intraday_start_date:
+            days.append(day)
+        day -= timedelta(days=1)
+        if day < CONFIG.intraday_start_date:
+            break
+    return min(days).isoformat(), max(days).isoformat()
+
+
+# What `make demo` runs: every month of the daily-resolution schemas, the last few
+# weekdays of the intraday ones, then the marts.
+DEMO_PLAN = [
+    (
+        daily_close_job.name,
+        (monthly_partitions.get_first_partition_key(), monthly_partitions.get_last_partition_key()),
+    ),
+    (intraday_job.name, _recent_weekdays(3, date.today())),
+    (marts_job.name, None),
+]
+
+CANONICAL_KEYS = [canonical_key(s) for s in (*MONTHLY, *INTRADAY)]

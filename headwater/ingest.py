@@ -1,0 +1,497 @@
+"""`headwater ingest` and `headwater list-jobs`: load a source for a date range as Dagster runs.
+
+    headwater ingest --api databento --dataset GLBX.MDP3 --schema ohlcv-1d \\
+        --symbols CL.FUT,ES.FUT --start-date 2024-01-02 --end-date 2024-01-31
+    headwater ingest --api eia --start-date 2024-01-01 --end-date 2024-06-30
+    headwater ingest --job NAME          (a job from market.jobs in the settings file)
+
+Every parameter is checked before anything runs; a bad one is one line and exit code 2.
+The range is inclusive and becomes partitions: days for intraday schemas (ohlcv-1m,
+trades), whole months for the others and for the energy sources (a partition is the
+unit that is replaced, so a month is always loaded whole). A Databento ingest first
+loads the instrument definitions of the months it covers (validation and the symbol
+mapping need them), then the schema; each is one run over its partition range,
+recorded in the instance and visible in the UI. A progress bar shows while it runs
+(on a terminal); `--log-format json` writes one JSON object a line instead. The
+summary gives records fetched, loaded and quarantined by rule, the duration and the
+run ids; the exit code is 1 when a run failed.
+"""
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+class BadParameter(Exception):
+    """A parameter that cannot be used; the message names it and what is expected."""
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "ingest",
+        epilog=(
+            "examples:\n"
+            "  headwater ingest --api databento --dataset GLBX.MDP3 --schema ohlcv-1d "
+            "--symbols CL.FUT,ES.FUT --start-date 2024-01-02 --end-date 2024-01-31\n"
+            "  headwater ingest --api databento --schema trades --start-date 2026-11-02 "
+            "--end-date 2026-11-06\n"
+            "  headwater ingest --api fred --start-date 2024-01-01 --end-date 2024-03-31\n"
+            "  headwater ingest --job cl_es_january --log-format json\n"
+            "  headwater list-jobs"
+        ),
+        help="load a source (databento, eia, fred, yahoo) for a date range, as Dagster runs",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--api", help="databento, eia, fred or yahoo")
+    p.add_argument("--dataset", help="Databento dataset (default: market.dataset, GLBX.MDP3)")
+    p.add_argument("--schema", help="Databento schema: ohlcv-1d, ohlcv-1m, trades, ...")
+    p.add_argument("--symbols", help="Databento parent symbols, comma-separated: CL.FUT,ES.FUT")
+    p.add_argument("--start-date", help="first day, YYYY-MM-DD")
+    p.add_argument("--end-date", help="last day (inclusive), YYYY-MM-DD")
+    p.add_argument("--job", help="a predefined job from market.jobs in the settings file")
+    p.add_argument("--config", type=Path, help="settings file (default: HEADWATER_CONFIG)")
+    p.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="text: a progress bar and a summary; json: one JSON object a line",
+    )
+    p.add_argument("--verbose", action="store_true", help="show Dagster's event log too")
+    p.set_defaults(func=run)
+
+    lj = sub.add_parser(
+        "list-jobs",
+        help="list the predefined ingest jobs (market.jobs in the settings file)",
+        description="The predefined jobs `headwater ingest --job NAME` runs.",
+    )
+    lj.add_argument("--config", type=Path, help="settings file (default: HEADWATER_CONFIG)")
+    lj.add_argument("--json", action="store_true", help="one JSON object")
+    lj.set_defaults(func=list_jobs)
+
+
+# ---- the plan -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    job: str
+    partitions: tuple[str, str]  # first and last partition key
+    run_config: dict = field(default_factory=dict)
+    what: str = ""
+
+
+@dataclass(frozen=True)
+class Plan:
+    api: str
+    start: date
+    end: date  # inclusive
+    steps: list[Step]
+    schema: str | None = None
+    symbols: tuple[str, ...] = ()
+    dataset: str | None = None
+
+    def describe(self) -> str:
+        what = self.api if self.schema is None else f"{self.api} {self.dataset} {self.schema}"
+        symbols = f" {','.join(self.symbols)}" if self.symbols else ""
+        return f"{what}{symbols} {self.start} .. {self.end}"
+
+
+def _date(option: str, text: str | None) -> date:
+    if text is None:
+        raise BadParameter(f"{option} is required (YYYY-MM-DD)")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadParameter(f"{option} {text!r}: not a date; expected YYYY-MM-DD") from None
+
+
+def _in_range(option: str, day: date, first: date, last: date, grain: str) -> None:
+    if day < first:
+        raise BadParameter(
+            f"{option} {day} is before the first {grain} partition {first} "
+            "(start_date in the settings file)"
+        )
+    if day > last:
+        raise BadParameter(f"{option} {day} is after the last {grain} partition {last} (today)")
+
+
+def plan_from(
+    api: str | None,
+    dataset: str | None,
+    schema: str | None,
+    symbols: str | list[str] | None,
+    start: str | date | None,
+    end: str | date | None,
+    config_path: Path | None = None,
+) -> Plan:
+    """Check the parameters and turn them into runs; raises BadParameter (one line)."""
+    from assets.market import config as market_config
+
+    if api is None:
+        raise BadParameter(f"--api is required: one of {', '.join(market_config.APIS)}")
+    if api not in market_config.APIS:
+        raise BadParameter(
+            f"--api {api!r}: unknown; expected one of {', '.join(market_config.APIS)}"
+        )
+    first = start if isinstance(start, date) else _date("--start-date", start)
+    last = end if isinstance(end, date) else _date("--end-date", end)
+    if last < first:
+        raise BadParameter(f"--end-date {last} is before --start-date {first}")
+    if api != "databento":
+        for option, value in (("--schema", schema), ("--symbols", symbols), ("--dataset", dataset)):
+            if value is not None:
+                raise BadParameter(f"{option} applies to --api databento only, not {api}")
+        return _energy_plan(api, first, last, config_path)
+    return _market_plan(dataset, schema, symbols, first, last, config_path)
+
+
+def _energy_plan(api: str, first: date, last: date, config_path: Path | None) -> Plan:
+    from assets.energy import automation
+    from assets.energy.assets import monthly_partitions
+
+    cfg_first = date.fromisoformat(monthly_partitions.get_first_partition_key())
+    cfg_last = date.fromisoformat(monthly_partitions.get_last_partition_key())
+    _in_range("--start-date", first, cfg_first, _month_end(cfg_last), "month")
+    _in_range("--end-date", last, cfg_first, _month_end(cfg_last), "month")
+    keys = (_month_key(first), _month_key(last))
+    job = automation.source_jobs[api].name
+    return Plan(api, first, last, [Step(job, keys, what=f"{api} prices, staging and canonical")])
+
+
+def _market_plan(dataset, schema, symbols, first, last, config_path) -> Plan:
+    from assets.market import config as market_config
+    from assets.market import definitions as market
+
+    cfg = market.CONFIG if config_path is None else market_config.load_market_config(config_path)
+    if schema is None:
+        raise BadParameter(
+            f"--schema is required with --api databento: one of {', '.join(market_config.SCHEMAS)}"
+        )
+    if schema not in market_config.SCHEMAS:
+        raise BadParameter(
+            f"--schema {schema!r}: unknown; expected one of {', '.join(market_config.SCHEMAS)}"
+        )
+    dataset = dataset or cfg.dataset
+    if not market_config.DATASET.fullmatch(dataset):
+        raise BadParameter(f"--dataset {dataset!r}: expected a dataset like GLBX.MDP3")
+    if isinstance(symbols, str):
+        symbols = [s.strip() for s in symbols.split(",")]
+    symbols = list(symbols or cfg.symbols)
+    for symbol in symbols:
+        if problem := market_config.symbol_problem(symbol):
+            raise BadParameter(f"--symbols: {problem}")
+    grain = market_config.SCHEMAS[schema]
+    partitions = market.partitions_for(schema)
+    p_first = date.fromisoformat(partitions.get_first_partition_key())
+    p_last = date.fromisoformat(partitions.get_last_partition_key())
+    p_last_day = p_last if grain == "daily" else _month_end(p_last)
+    _in_range("--start-date", first, p_first, p_last_day, "daily" if grain == "daily" else "month")
+    _in_range("--end-date", last, p_first, p_last_day, "daily" if grain == "daily" else "month")
+    run_config = market.ingest_run_config(schema, symbols, dataset)
+    steps = []
+    months = (_month_key(first), _month_key(last))
+    if schema != "definition":
+        steps.append(
+            Step(
+                market.job_name("definition"),
+                months,
+                market.ingest_run_config("definition", symbols, dataset),
+                "instrument definitions of the months covered",
+            )
+        )
+    keys = (first.isoformat(), last.isoformat()) if grain == "daily" else months
+    steps.append(Step(market.job_name(schema), keys, run_config, f"{schema} staging and canonical"))
+    return Plan("databento", first, last, steps, schema, tuple(symbols), dataset)
+
+
+def _month_key(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}-01"
+
+
+def _month_end(first_of_month: date) -> date:
+    from datetime import timedelta
+
+    return (first_of_month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def plan_from_args(args) -> Plan:
+    from assets.market import config as market_config
+
+    if args.job is None:
+        return plan_from(
+            args.api,
+            args.dataset,
+            args.schema,
+            args.symbols,
+            args.start_date,
+            args.end_date,
+            args.config,
+        )
+    given = [
+        f"--{name.replace('_', '-')}"
+        for name in ("api", "dataset", "schema", "symbols", "start_date", "end_date")
+        if getattr(args, name) is not None
+    ]
+    if given:
+        raise BadParameter(f"--job takes its parameters from the settings file; drop {given[0]}")
+    jobs = market_config.load_market_config(args.config).jobs
+    if args.job not in jobs:
+        known = ", ".join(sorted(jobs)) or "none are defined (market.jobs in the settings file)"
+        raise BadParameter(f"--job {args.job!r}: unknown job; known jobs: {known}")
+    job = jobs[args.job]
+    return plan_from(
+        job.api, None, job.schema_, job.symbols, job.start_date, job.end_date, args.config
+    )
+
+
+# ---- running it -----------------------------------------------------------------------------
+
+
+class _Tally:
+    """Records per partition as the runs report them (headwater.progress)."""
+
+    def __init__(self):
+        self.fetched = 0
+        self.loaded = 0
+        self.quarantined: dict[str, int] = {}
+        self.partitions = 0
+
+    def add(self, counts: dict[str, Any]) -> None:
+        self.fetched += int(counts.get("records_in", 0))
+        self.loaded += int(counts.get("loaded", 0))
+        for rule, n in (counts.get("quarantined_by_rule") or {}).items():
+            self.quarantined[rule] = self.quarantined.get(rule, 0) + int(n)
+        self.partitions += 1
+
+    @property
+    def quarantined_total(self) -> int:
+        return sum(self.quarantined.values())
+
+
+def _emit_json(record: dict) -> None:
+    record = {"time": datetime.now(UTC).isoformat(timespec="milliseconds")} | record
+    print(json.dumps(record, default=str), flush=True)
+
+
+def run(args) -> int:
+    try:
+        plan = plan_from_args(args)
+    except BadParameter as exc:
+        print(f"ingest: {exc}", file=sys.stderr, flush=True)
+        return EXIT_BAD_INPUT
+    return execute(plan, args.log_format, args.verbose)
+
+
+def execute(plan: Plan, log_format: str = "text", verbose: bool = False) -> int:
+    import dagster as dg
+    from tqdm import tqdm
+
+    from headwater import progress, settings
+    from headwater.output import log_path
+    from headwater.runs import Interrupted, load_defs, run_job
+
+    settings.export_warehouse_env()
+    defs = load_defs()
+    instance = dg.DagsterInstance.get()
+    as_json = log_format == "json"
+    log = log_path("ingest")
+    started = time.monotonic()
+    tally = _Tally()
+    runs: list[tuple[str, str, bool]] = []  # (job, run id, success)
+
+    def partitions_in(step: Step) -> int:
+        job = defs.resolve_job_def(step.job)
+        return len(
+            job.partitions_def.get_partition_keys_in_range(dg.PartitionKeyRange(*step.partitions))
+        )
+
+    total = sum(partitions_in(step) for step in plan.steps if step.job.startswith("market_"))
+    total = total or sum(partitions_in(step) for step in plan.steps)
+    bar = None
+    if as_json:
+        _emit_json(
+            {"stage": "plan", "ingest": plan.describe(), "steps": len(plan.steps), "log": str(log)}
+        )
+    else:
+        print(f"ingest {plan.describe()}", flush=True)
+        print(f"Dagster's and dbt's logs: {log}", flush=True)
+        # On a terminal only: a bar in a file or a pipe is a wall of carriage returns.
+        bar = tqdm(total=total, unit="partition", file=sys.stderr, disable=None, leave=False)
+
+    current: dict[str, str] = {}
+
+    def show(event: progress.Progress) -> None:
+        if event.stage != "partition_done":
+            if as_json and event.stage != "chunk":
+                _emit_json(
+                    {
+                        "stage": event.stage,
+                        "job": current.get("job"),
+                        "asset": event.asset,
+                        "partition": event.partition,
+                        **event.counts,
+                    }
+                )
+            return
+        tally.add(event.counts)
+        if as_json:
+            _emit_json(
+                {
+                    "stage": "partition_done",
+                    "job": current.get("job"),
+                    "asset": event.asset,
+                    "partition": event.partition,
+                    **event.counts,
+                }
+            )
+        elif bar is not None:
+            bar.update(1)
+            bar.set_postfix(loaded=f"{tally.loaded:,}", quarantined=f"{tally.quarantined_total:,}")
+
+    with progress.listen(show):
+        for step in plan.steps:
+            current["job"] = step.job
+            step_started = time.monotonic()
+            if as_json:
+                _emit_json(
+                    {
+                        "stage": "run_started",
+                        "job": step.job,
+                        "partitions": list(step.partitions),
+                        "what": step.what,
+                    }
+                )
+            elif bar is not None:
+                bar.set_description(step.job)
+            try:
+                result = run_job(
+                    defs,
+                    step.job,
+                    step.partitions,
+                    instance,
+                    tags={"headwater/trigger": "cli", "headwater/command": "ingest"},
+                    run_config=step.run_config,
+                    log_file=log,
+                    verbose=verbose,
+                )
+            except Interrupted as stop:
+                if bar is not None:
+                    bar.close()
+                message = f"stopped by {stop.signal_name}; run {stop.run_id} ({step.job}) canceled"
+                if as_json:
+                    _emit_json(
+                        {
+                            "stage": "interrupted",
+                            "job": step.job,
+                            "run_id": stop.run_id,
+                            "signal": stop.signal_name,
+                        }
+                    )
+                print(f"ingest: {message}", file=sys.stderr, flush=True)
+                return stop.exit_code
+            seconds = time.monotonic() - step_started
+            runs.append((step.job, result.run_id, result.success))
+            failure = None if result.success else _failure_line(result)
+            if as_json:
+                _emit_json(
+                    {
+                        "stage": "run_finished",
+                        "job": step.job,
+                        "run_id": result.run_id,
+                        "success": result.success,
+                        "seconds": round(seconds, 3),
+                        "error": failure,
+                    }
+                )
+            elif not result.success:
+                if bar is not None:
+                    bar.clear()
+                print(
+                    f"ingest: run {result.run_id} ({step.job}) failed: {failure}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            if not result.success:
+                break
+    if bar is not None:
+        bar.close()
+    seconds = time.monotonic() - started
+    ok = all(success for _, _, success in runs) and len(runs) == len(plan.steps)
+    summary = {
+        "stage": "summary",
+        "ingest": plan.describe(),
+        "success": ok,
+        "partitions": tally.partitions,
+        "records_fetched": tally.fetched,
+        "records_loaded": tally.loaded,
+        "records_quarantined": tally.quarantined_total,
+        "quarantined_by_rule": dict(sorted(tally.quarantined.items())),
+        "seconds": round(seconds, 3),
+        "runs": [{"job": j, "run_id": r, "success": s} for j, r, s in runs],
+    }
+    if as_json:
+        _emit_json(summary)
+    else:
+        rate = tally.fetched / seconds if seconds > 0 else 0.0
+        print("ingest summary" + ("" if ok else " (FAILED)"))
+        print(f"  records fetched:     {tally.fetched:>12,}  ({rate:,.0f} records/s)")
+        print(f"  records loaded:      {tally.loaded:>12,}")
+        print(f"  records quarantined: {tally.quarantined_total:>12,}")
+        for rule, n in sorted(tally.quarantined.items()):
+            print(f"    {rule:<8} {n:>12,}")
+        print(f"  partitions:          {tally.partitions:>12,}")
+        print(f"  duration:            {seconds:>12.1f} s")
+        for job, run_id, success in runs:
+            print(f"  run {run_id}  {job}  {'ok' if success else 'FAILED'}")
+    return 0 if ok else EXIT_FAILED
+
+
+def _failure_line(result) -> str:
+    """The first step failure's message, on one line."""
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.event_specific_data.error
+            message = error.message if error else event.message
+            lines = [line.strip() for line in (message or "").strip().splitlines()]
+            lines = [line for line in lines if line and not line.startswith("Stack Trace")]
+            text = lines[0] if lines else "failed"
+            if text.endswith(":") and len(lines) > 1:  # "1 blocking check failed:" + which
+                text += " " + "; ".join(lines[1:4])
+            # Dagster's own error class names say nothing to a user
+            text = text.removeprefix("dagster._core.errors.")
+            return f"{event.step_key}: {text}"
+    return "the run failed (see the log file)"
+
+
+def list_jobs(args) -> int:
+    from assets.market.config import load_market_config
+
+    jobs = load_market_config(args.config).jobs
+    if args.json:
+        print(
+            json.dumps(
+                {name: job.model_dump(mode="json", by_alias=True) for name, job in jobs.items()},
+                indent=2,
+            )
+        )
+        return 0
+    if not jobs:
+        print("no predefined jobs: add them under market.jobs in the settings file")
+        return 0
+    width = max(len(name) for name in jobs)
+    for name, job in sorted(jobs.items()):
+        what = job.api if job.schema_ is None else f"{job.api} {job.schema_}"
+        symbols = f" {','.join(job.symbols)}" if job.symbols else ""
+        print(
+            f"{name:<{width}}  {what}{symbols} {job.start_date} .. {job.end_date}  {job.description}"
+        )
+    return 0
