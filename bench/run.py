@@ -8,7 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import energy, prospects, workforce
+from bench import energy, market, prospects, workforce
 
 LOAD = "import definitions, dagster as dg; dg.Definitions.validate_loadable(definitions.defs)"
 
@@ -62,6 +62,8 @@ def main() -> int:
     status = energy.main([])
     print(flush=True)
     status = status or prospects.main([])
+    print(flush=True)
+    status = status or market.main([])
     print(flush=True)
     return status or workforce.main([]) or 0
 

@@ -209,59 +209,72 @@ class DuckDBWarehouse(ConfigurableResource):
         self,
         windows: dict[str, tuple],
         batches: Iterable[dict[str, pa.Table]],
+        constants: dict[str, Any] | None = None,
+        con: duckdb.DuckDBPyConnection | None = None,
     ) -> dict[str, int]:
         """Replace the window (column, start, end[, where]) of each table in `windows` by the
         rows of `batches`, in ONE transaction, reading the batches as they come: memory holds
         one batch whatever the total. Each batch maps tables to the rows to add to them. If
         reading a batch raises (a truncated file, say), nothing is replaced. A table with
-        no rows in any batch has its window emptied. Returns rows inserted per table."""
+        no rows in any batch has its window emptied. `constants` are columns every row of
+        every table gets (added by the database, not built per row in Python). `con`: a
+        connection from `connect()` the caller holds across several writes (DuckDB writes
+        its data to the file when the last connection closes: once per run, not per write).
+        Returns rows inserted per table."""
+        if con is None:
+            with self.connect() as own:
+                return self.replace_in_batches(windows, batches, constants, own)
         counts = dict.fromkeys(windows, 0)
-        with self.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                cleared: set[str] = set()
+        extra = "".join(f", ? AS {_column(name)}" for name in constants or {})
+        values = list((constants or {}).values())
+        con.execute("BEGIN TRANSACTION")
+        try:
+            cleared: set[str] = set()
 
-                def clear(table: str, like: pa.Table | None) -> None:
-                    qualified = quote_table(table)
-                    if like is not None:
-                        con.register("_incoming", like.slice(0, 0))
-                        try:
-                            con.execute(f"CREATE SCHEMA IF NOT EXISTS {qualified.split('.')[0]}")
-                            con.execute(
-                                f"CREATE TABLE IF NOT EXISTS {qualified} AS "
-                                "SELECT * FROM _incoming LIMIT 0"
-                            )
-                        finally:
-                            con.unregister("_incoming")
-                    elif not table_exists(con, table):
-                        return
-                    _, _, predicate, params = self._window(table, None, *windows[table])
-                    con.execute(f"DELETE FROM {qualified} WHERE {predicate}", params)
-                    cleared.add(table)
+            def clear(table: str, like: pa.Table | None) -> None:
+                qualified = quote_table(table)
+                if like is not None:
+                    con.register("_incoming", like.slice(0, 0))
+                    try:
+                        con.execute(f"CREATE SCHEMA IF NOT EXISTS {qualified.split('.')[0]}")
+                        con.execute(
+                            f"CREATE TABLE IF NOT EXISTS {qualified} AS "
+                            f"SELECT *{extra} FROM _incoming LIMIT 0",
+                            values,
+                        )
+                    finally:
+                        con.unregister("_incoming")
+                elif not table_exists(con, table):
+                    return
+                _, _, predicate, params = self._window(table, None, *windows[table])
+                con.execute(f"DELETE FROM {qualified} WHERE {predicate}", params)
+                cleared.add(table)
 
-                for batch in batches:
-                    for table, rows in batch.items():
-                        if table not in windows:
-                            raise KeyError(f"{table}: not among the tables this write replaces")
-                        if table not in cleared:
-                            clear(table, rows)
-                        if not rows.num_rows:
-                            continue
-                        con.register("_incoming", rows)
-                        try:
-                            con.execute(
-                                f"INSERT INTO {quote_table(table)} BY NAME SELECT * FROM _incoming"
-                            )
-                        finally:
-                            con.unregister("_incoming")
-                        counts[table] += rows.num_rows
-                for table in windows:
+            for batch in batches:
+                for table, rows in batch.items():
+                    if table not in windows:
+                        raise KeyError(f"{table}: not among the tables this write replaces")
                     if table not in cleared:
-                        clear(table, None)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+                        clear(table, rows)
+                    if not rows.num_rows:
+                        continue
+                    con.register("_incoming", rows)
+                    try:
+                        con.execute(
+                            f"INSERT INTO {quote_table(table)} BY NAME "
+                            f"SELECT *{extra} FROM _incoming",
+                            values,
+                        )
+                    finally:
+                        con.unregister("_incoming")
+                    counts[table] += rows.num_rows
+            for table in windows:
+                if table not in cleared:
+                    clear(table, None)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
         return counts
 
     @staticmethod

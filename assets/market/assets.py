@@ -24,6 +24,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import numpy as np
 import pyarrow as pa
 
@@ -164,27 +165,18 @@ def raw_table(records: np.ndarray) -> pa.Table:
     return pa.table(columns)
 
 
-def _with_partition(table: pa.Table, day: date, parent: str) -> pa.Table:
-    """The columns every market table has: the partition's first day and the parent symbol
-    whose request brought the row (a partition is replaced one parent at a time)."""
-    n = table.num_rows
-    table = table.append_column("partition_date", pa.array(np.full(n, day), pa.date32()))
-    return table.append_column("parent", pa.array(np.full(n, parent, dtype=object), pa.string()))
-
-
-def symbol_table(warehouse: DuckDBWarehouse) -> transform.SymbolTable:
+def symbol_table(con: duckdb.DuckDBPyConnection) -> transform.SymbolTable:
     """Contracts by instrument id from canonical.market_definition (the newest definition of
     each id), in the shape the transformation rules look symbols up in."""
-    with warehouse.connect() as con:
-        if not table_exists(con, "canonical.market_definition"):
-            rows = pa.table({"instrument_id": pa.array([], pa.uint32())})
-        else:
-            rows = con.sql(
-                "SELECT instrument_id, contract, root, asset, multiplier, tick, "
-                "epoch_ns(expiration) AS expiration FROM canonical.market_definition "
-                "QUALIFY row_number() OVER (PARTITION BY instrument_id "
-                "ORDER BY defined_at DESC) = 1 ORDER BY instrument_id"
-            ).to_arrow_table()
+    if not table_exists(con, "canonical.market_definition"):
+        rows = pa.table({"instrument_id": pa.array([], pa.uint32())})
+    else:
+        rows = con.sql(
+            "SELECT instrument_id, contract, root, asset, multiplier, tick, "
+            "epoch_ns(expiration) AS expiration FROM canonical.market_definition "
+            "QUALIFY row_number() OVER (PARTITION BY instrument_id "
+            "ORDER BY defined_at DESC) = 1 ORDER BY instrument_id"
+        ).to_arrow_table()
     n = rows.num_rows
 
     def column(name: str, dtype) -> np.ndarray:
@@ -203,17 +195,17 @@ def symbol_table(warehouse: DuckDBWarehouse) -> transform.SymbolTable:
     )
 
 
-def definitions_loaded(warehouse: DuckDBWarehouse, month: date) -> int:
-    with warehouse.connect() as con:
-        if not table_exists(con, "canonical.market_definition"):
-            return 0
-        return con.execute(
-            "SELECT count(*) FROM canonical.market_definition WHERE partition_date = ?", [month]
-        ).fetchall()[0][0]
+def definitions_loaded(con: duckdb.DuckDBPyConnection, month: date) -> int:
+    if not table_exists(con, "canonical.market_definition"):
+        return 0
+    return con.execute(
+        "SELECT count(*) FROM canonical.market_definition WHERE partition_date = ?", [month]
+    ).fetchall()[0][0]
 
 
 def load_partition(
     warehouse: DuckDBWarehouse,
+    con: duckdb.DuckDBPyConnection,
     path,
     origin: str,
     schema: str,
@@ -254,15 +246,13 @@ def load_partition(
                 for row in rejected.slice(0, SAMPLE_ROWS).to_pylist():
                     load.quarantine_sample.append((row["rule_id"], row["origin"], row["reason"]))
             batch = {
-                staging: _with_partition(raw_table(good), start, parent),
-                quarantine: _with_partition(rejected, start, parent),
+                staging: raw_table(good),
+                quarantine: rejected,
             }
             if whole:
                 held.append(good.copy())
             else:
-                batch[canonical] = _with_partition(
-                    transform.apply(rules, good, symbols), start, parent
-                )
+                batch[canonical] = transform.apply(rules, good, symbols)
             yield batch
             progress.emit(progress.Progress("chunk", asset, partition, load.counts()))
         if whole:
@@ -270,13 +260,16 @@ def load_partition(
             own = symbols
             if schema == "definition":  # definitions name their own contracts and parents
                 own = transform.SymbolTable.from_definitions(records, dbn.read_info(path).mappings)
-            yield {canonical: _with_partition(transform.apply(rules, records, own), start, parent)}
+            yield {canonical: transform.apply(rules, records, own)}
 
     windows = {
         t: ("partition_date", start, end, {"parent": parent})
         for t in (staging, canonical, quarantine)
     }
-    counts = warehouse.replace_in_batches(windows, batches())
+    # Every market table has the partition's first day and the parent symbol whose request
+    # brought the row: a partition is replaced one parent at a time.
+    constants = {"partition_date": start, "parent": parent}
+    counts = warehouse.replace_in_batches(windows, batches(), constants, con)
     load.canonical = counts[canonical]
     if load.records_in != load.staged + load.quarantined:  # cannot happen; never let it pass
         raise RuntimeError(
@@ -295,40 +288,41 @@ def _quoted_columns(columns) -> str:
 
 
 def canonical_checks(
-    warehouse: DuckDBWarehouse, schema: str, first: date, last_end: date
+    con: duckdb.DuckDBPyConnection, schema: str, partitions: list[str]
 ) -> list[dg.AssetCheckResult]:
-    """Post-transformation rules over the run's windows of canonical.market_<schema>."""
+    """Post-transformation rules over the run's partitions of canonical.market_<schema>, a
+    partition at a time (memory stays bounded by a partition, whatever the run's range)."""
     table = f"canonical.{table_name(schema)}"
     key = canonical_key(schema)
-    params = [first, last_end]
-    where = "partition_date >= ? AND partition_date < ?"
-    with warehouse.connect() as con:
-        if not table_exists(con, table):
-            return []
-        qualified = quote_table(table)
-        unmapped = con.execute(
+    if not table_exists(con, table):
+        return []
+    qualified = quote_table(table)
+    keys = _quoted_columns(UNIQUE_KEYS[schema])
+    bad_price = " OR ".join(f'NOT ("{p}" > 0 AND isfinite("{p}"))' for p in PRICE_COLUMNS[schema])
+    if schema == "statistics":  # a quantity statistic has no price
+        bad_price = f"stat_type IN (1, 3, 4, 5, 11, 13) AND ({bad_price})"
+    unmapped = dupe_total = bad = 0
+    dupes: list[pa.Table] = []
+    for partition in partitions:
+        params = [date.fromisoformat(partition)]
+        where = "partition_date = ?"
+        unmapped += con.execute(
             f"SELECT count(*) FROM {qualified} WHERE {where} "
             "AND (contract IS NULL OR root IS NULL)",
             params,
         ).fetchall()[0][0]
-        keys = _quoted_columns(UNIQUE_KEYS[schema])
-        dupes = con.sql(
+        found = con.execute(
             f"SELECT {keys}, count(*) AS n FROM {qualified} WHERE {where} "
-            f"GROUP BY {keys} HAVING count(*) > 1 ORDER BY n DESC LIMIT {SAMPLE_ROWS}",
-            params=params,
-        ).to_arrow_table()
-        dupe_total = con.execute(
-            f"SELECT count(*) FROM (SELECT {keys} FROM {qualified} WHERE {where} "
-            f"GROUP BY {keys} HAVING count(*) > 1)",
+            f"GROUP BY {keys} HAVING count(*) > 1",
             params,
-        ).fetchall()[0][0]
-        prices = PRICE_COLUMNS[schema]
-        bad_price = " OR ".join(f'NOT ("{p}" > 0 AND isfinite("{p}"))' for p in prices)
-        if schema == "statistics":  # a quantity statistic has no price
-            bad_price = f"stat_type IN (1, 3, 4, 5, 11, 13) AND ({bad_price})"
-        bad = con.execute(
+        ).to_arrow_table()
+        dupe_total += found.num_rows
+        if found.num_rows and sum(t.num_rows for t in dupes) < SAMPLE_ROWS:
+            dupes.append(found.slice(0, SAMPLE_ROWS))
+        bad += con.execute(
             f"SELECT count(*) FROM {qualified} WHERE {where} AND ({bad_price})", params
         ).fetchall()[0][0]
+    sample = pa.concat_tables(dupes).slice(0, SAMPLE_ROWS) if dupes else pa.table({})
     return [
         dg.AssetCheckResult(
             asset_key=key,
@@ -343,7 +337,7 @@ def canonical_checks(
             metadata={
                 "key": ", ".join(UNIQUE_KEYS[schema]),
                 "duplicate_keys": dupe_total,
-                "sample": dg.MetadataValue.md(_md(dupes)),
+                "sample": dg.MetadataValue.md(_md(sample)),
             },
         ),
         dg.AssetCheckResult(
@@ -440,101 +434,110 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
     )
     def _load(context: dg.AssetExecutionContext, config: MarketLoadConfig):
         warehouse: DuckDBWarehouse = context.resources.warehouse
-        source = context.resources.databento
         symbols = config.symbols or list(CONFIG.symbols)
         rules = transform.load_schema_rules(schema, CONFIG.transform_rules)
-        loads = []
-        for partition in context.partition_keys:
-            start, end = window_of(schema, partition)
-            table_symbols = None
-            if schema != "definition":
-                month = start.replace(day=1)
-                if not definitions_loaded(warehouse, month):
-                    raise dg.Failure(
-                        f"canonical.market_definition has no definitions for {month:%Y-%m}, "
-                        f"needed to validate and map {schema} {partition}: load them first "
-                        f"(headwater ingest --api databento --schema definition, or the "
-                        f"market_definition job for {month.isoformat()})",
-                        allow_retries=False,
-                    )
-                table_symbols = symbol_table(warehouse)
-            load = PartitionLoad(schema, partition, "")
-            # One request per parent symbol: a partition's rows are replaced a parent at a
-            # time, so loading CL.FUT again never touches ES.FUT's rows.
-            for parent in symbols:
-                progress.emit(
-                    progress.Progress(
-                        "fetch", f"staging/{table}", partition, {"schema": schema, "parent": parent}
-                    )
-                )
-                fetched = source.fetch(schema, [parent], start, end)
-                try:
-                    load += load_partition(
-                        warehouse,
-                        fetched.path,
-                        fetched.origin,
-                        schema,
-                        partition,
-                        parent,
-                        rules,
-                        table_symbols,
-                        CONFIG.chunk_records,
-                    )
-                except dbn.DBNFileError as exc:
-                    # A download cut short may come whole next time; a sample file will not.
-                    raise dg.Failure(
-                        f"{schema} {partition} {parent}: {exc}; nothing of it was replaced",
-                        allow_retries=source.mode == "live",
-                    ) from None
-            loads.append(load)
-            progress.emit(
-                progress.Progress("partition_done", f"staging/{table}", partition, load.counts())
+        # One connection for the whole run: DuckDB writes its data to the file when the
+        # last connection closes, once per run rather than once per partition and parent.
+        with warehouse.connect() as con:
+            # DuckDB keeps what it writes in its buffer pool (up to 80% of RAM by default):
+            # a cap keeps a long backfill's memory flat; written blocks are on disk anyway.
+            con.execute(f"SET memory_limit = '{CONFIG.load_memory_mb}MB'")
+            loads = [
+                _load_one(context, warehouse, con, partition, symbols, rules)
+                for partition in context.partition_keys
+            ]
+            totals = {
+                "records_in": sum(x.records_in for x in loads),
+                "staged": sum(x.staged for x in loads),
+                "quarantined": sum(x.quarantined for x in loads),
+            }
+            context.log.info(
+                f"{schema}: {totals['records_in']} records in, {totals['staged']} loaded, "
+                f"{totals['quarantined']} quarantined over {len(loads)} partition(s)"
             )
-            rate = load.records_in / load.seconds if load.seconds > 0 else 0.0
-            context.add_asset_metadata(
-                {
-                    "window": f"[{start}, {end})",
-                    "parents": ", ".join(symbols),
-                    "source": load.origin,
-                    "file_bytes": load.file_bytes,
-                    "records_in": load.records_in,
-                    "rows_loaded": load.staged,
-                    "rows_quarantined": load.quarantined,
-                    "quarantined_by_rule": dg.MetadataValue.json(
-                        load.counts()["quarantined_by_rule"]
-                    ),
-                    "quarantine_sample": dg.MetadataValue.md(_sample_md(load.quarantine_sample)),
-                    "records_per_s": round(rate),
-                    "dagster/row_count": load.staged,
-                },
-                asset_key=staging,
-                partition_key=partition,
-            )
-            context.add_asset_metadata(
-                {"window": f"[{start}, {end})", "dagster/row_count": load.canonical},
-                asset_key=canonical,
-                partition_key=partition,
-            )
-        totals = {
-            "records_in": sum(x.records_in for x in loads),
-            "staged": sum(x.staged for x in loads),
-            "quarantined": sum(x.quarantined for x in loads),
-        }
-        context.log.info(
-            f"{schema}: {totals['records_in']} records in, {totals['staged']} loaded, "
-            f"{totals['quarantined']} quarantined over {len(loads)} partition(s)"
-        )
+            checks = canonical_checks(con, schema, context.partition_keys)
         yield dg.AssetCheckResult(
             asset_key=staging,
             check_name="records_conserved",
             passed=totals["records_in"] == totals["staged"] + totals["quarantined"],
             metadata=totals,
         )
-        first = window_of(schema, context.partition_keys[0])[0]
-        last_end = window_of(schema, context.partition_keys[-1])[1]
-        yield from canonical_checks(warehouse, schema, first, last_end)
+        yield from checks
         yield dg.MaterializeResult(asset_key=staging)
         yield dg.MaterializeResult(asset_key=canonical)
+
+    def _load_one(context, warehouse, con, partition, symbols, rules) -> PartitionLoad:
+        """Every parent's file of one partition, then the partition's metadata."""
+        source = context.resources.databento
+        start, end = window_of(schema, partition)
+        table_symbols = None
+        if schema != "definition":
+            month = start.replace(day=1)
+            if not definitions_loaded(con, month):
+                raise dg.Failure(
+                    f"canonical.market_definition has no definitions for {month:%Y-%m}, "
+                    f"needed to validate and map {schema} {partition}: load them first "
+                    f"(headwater ingest --api databento --schema definition, or the "
+                    f"market_definition job for {month.isoformat()})",
+                    allow_retries=False,
+                )
+            table_symbols = symbol_table(con)
+        load = PartitionLoad(schema, partition, "")
+        # One request per parent symbol: a partition's rows are replaced a parent at a
+        # time, so loading CL.FUT again never touches ES.FUT's rows.
+        for parent in symbols:
+            progress.emit(
+                progress.Progress(
+                    "fetch", f"staging/{table}", partition, {"schema": schema, "parent": parent}
+                )
+            )
+            fetched = source.fetch(schema, [parent], start, end)
+            try:
+                load += load_partition(
+                    warehouse,
+                    con,
+                    fetched.path,
+                    fetched.origin,
+                    schema,
+                    partition,
+                    parent,
+                    rules,
+                    table_symbols,
+                    CONFIG.chunk_records,
+                )
+            except dbn.DBNFileError as exc:
+                # A download cut short may come whole next time; a sample file will not.
+                raise dg.Failure(
+                    f"{schema} {partition} {parent}: {exc}; nothing of it was replaced",
+                    allow_retries=source.mode == "live",
+                ) from None
+        progress.emit(
+            progress.Progress("partition_done", f"staging/{table}", partition, load.counts())
+        )
+        rate = load.records_in / load.seconds if load.seconds > 0 else 0.0
+        context.add_asset_metadata(
+            {
+                "window": f"[{start}, {end})",
+                "parents": ", ".join(symbols),
+                "source": load.origin,
+                "file_bytes": load.file_bytes,
+                "records_in": load.records_in,
+                "rows_loaded": load.staged,
+                "rows_quarantined": load.quarantined,
+                "quarantined_by_rule": dg.MetadataValue.json(load.counts()["quarantined_by_rule"]),
+                "quarantine_sample": dg.MetadataValue.md(_sample_md(load.quarantine_sample)),
+                "records_per_s": round(rate),
+                "dagster/row_count": load.staged,
+            },
+            asset_key=staging,
+            partition_key=partition,
+        )
+        context.add_asset_metadata(
+            {"window": f"[{start}, {end})", "dagster/row_count": load.canonical},
+            asset_key=canonical,
+            partition_key=partition,
+        )
+        return load
 
     return _load
 
