@@ -2,6 +2,7 @@
 
 import argparse
 import sys
+import warnings
 
 from headwater import doctor, settings
 
@@ -56,6 +57,15 @@ def _version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # dagster-dbt imports sqlglot[rs], whose Rust tokenizer announces its own deprecation
+    # when imported: nothing a user can act on, and it would bury one-line errors. Imported
+    # here with the warning off (later imports reuse the module and warn no more).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            import sqlglotrs  # noqa: F401
+        except ImportError:
+            pass
     args = build_parser().parse_args(argv)
     try:
         if args.command == "doctor":  # reports every check itself and starts no run

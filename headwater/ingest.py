@@ -114,11 +114,13 @@ def _date(option: str, text: str | None) -> date:
         raise BadParameter(f"{option} {text!r}: not a date; expected YYYY-MM-DD") from None
 
 
-def _in_range(option: str, day: date, first: date, last: date, grain: str) -> None:
+def _in_range(
+    option: str, day: date, first: date, last: date, grain: str, setting: str = "start_date"
+) -> None:
     if day < first:
         raise BadParameter(
             f"{option} {day} is before the first {grain} partition {first} "
-            "(start_date in the settings file)"
+            f"({setting} in the settings file)"
         )
     if day > last:
         raise BadParameter(f"{option} {day} is after the last {grain} partition {last} (today)")
@@ -160,8 +162,8 @@ def _energy_plan(api: str, first: date, last: date, config_path: Path | None) ->
 
     cfg_first = date.fromisoformat(monthly_partitions.get_first_partition_key())
     cfg_last = date.fromisoformat(monthly_partitions.get_last_partition_key())
-    _in_range("--start-date", first, cfg_first, _month_end(cfg_last), "month")
-    _in_range("--end-date", last, cfg_first, _month_end(cfg_last), "month")
+    _in_range("--start-date", first, cfg_first, _month_end(cfg_last), "month", "energy.start_date")
+    _in_range("--end-date", last, cfg_first, _month_end(cfg_last), "month", "energy.start_date")
     keys = (_month_key(first), _month_key(last))
     job = automation.source_jobs[api].name
     return Plan(api, first, last, [Step(job, keys, what=f"{api} prices, staging and canonical")])
@@ -183,6 +185,14 @@ def _market_plan(dataset, schema, symbols, first, last, config_path) -> Plan:
     dataset = dataset or cfg.dataset
     if not market_config.DATASET.fullmatch(dataset):
         raise BadParameter(f"--dataset {dataset!r}: expected a dataset like GLBX.MDP3")
+    from assets.market.sample_data import DATASET as SAMPLE_DATASET
+    from headwater import settings
+
+    if dataset != SAMPLE_DATASET and settings.source_mode() == "sample":
+        raise BadParameter(
+            f"--dataset {dataset}: sample data exists for {SAMPLE_DATASET} only; set "
+            "HEADWATER_MODE=live (and DATABENTO_API_KEY) to ingest other datasets"
+        )
     if isinstance(symbols, str):
         symbols = [s.strip() for s in symbols.split(",")]
     symbols = list(symbols or cfg.symbols)
@@ -194,8 +204,10 @@ def _market_plan(dataset, schema, symbols, first, last, config_path) -> Plan:
     p_first = date.fromisoformat(partitions.get_first_partition_key())
     p_last = date.fromisoformat(partitions.get_last_partition_key())
     p_last_day = p_last if grain == "daily" else _month_end(p_last)
-    _in_range("--start-date", first, p_first, p_last_day, "daily" if grain == "daily" else "month")
-    _in_range("--end-date", last, p_first, p_last_day, "daily" if grain == "daily" else "month")
+    kind = "daily" if grain == "daily" else "month"
+    setting = "market.intraday_start_date" if grain == "daily" else "market.start_date"
+    _in_range("--start-date", first, p_first, p_last_day, kind, setting)
+    _in_range("--end-date", last, p_first, p_last_day, kind, setting)
     run_config = market.ingest_run_config(schema, symbols, dataset)
     steps = []
     months = (_month_key(first), _month_key(last))
