@@ -390,7 +390,7 @@ def execute(plan: Plan, log_format: str = "text", verbose: bool = False) -> int:
                     step.job,
                     step.partitions,
                     instance,
-                    tags={"headwater/trigger": "cli", "headwater/command": "ingest"},
+                    tags={"headwater/trigger": "ingest"},
                     run_config=step.run_config,
                     log_file=log,
                     verbose=verbose,

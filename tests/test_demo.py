@@ -61,6 +61,10 @@ def test_demo_twice_materializes_everything_and_duplicates_nothing(tmp_path, ses
             "canonical.prospect_core",
             "prospects_marts.mv_position_benchmarks",
             "snapshots.prospects_history",
+            "canonical.market_ohlcv_1d",
+            "canonical.market_trades",
+            "quarantine.market_trades",
+            "marts.market_front_month_daily",
         ):
             assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0, table
     assert "staging.prospects_nfl" in logged  # every table's count is in the log

@@ -264,9 +264,9 @@ def test_catalog_lists_every_domains_assets(dev_server, ui_page, tmp_path):
     body = ui_page.locator("body")
     expect(body).to_contain_text("commodity_prices")
     _skip_onboarding(ui_page, wait_ms=5_000)
-    for text in ("commodity_prices", "prospect_core", "energy", "prospects"):
+    for text in ("commodity_prices", "market_ohlcv_1d", "prospect_core", "energy", "market"):
         expect(body).to_contain_text(text)
-    for group in ("energy", "prospects"):  # the group column links ("asset_group" is its icon)
+    for group in ("energy", "market", "prospects"):  # the group column links ("asset_group" is its icon)
         group_link = ui_page.get_by_role("link", name=re.compile(rf"(^|\s){group}$"))
         expect(group_link.first).to_be_visible()
     # The catalog renders the rows in view: the workforce assets, last in key order, are
@@ -404,6 +404,11 @@ JOB_QUERY = """
             ["simulate", "--start-year", "2025", "--end-year", "2026"],
             {"workforce_inputs", "workforce_simulation", "workforce_reports"},
         ),
+        (
+            ["ingest", "--api", "databento", "--schema", "ohlcv-1d", "--symbols", "CL.FUT"]
+            + ["--start-date", "2024-01-02", "--end-date", "2024-02-15"],
+            {"market_definition", "market_ohlcv_1d"},
+        ),
         pytest.param(
             ["demo"],
             {
@@ -415,8 +420,11 @@ JOB_QUERY = """
                 "prospects_refresh",
                 "prospects_marts_refresh",
                 "prospects_snapshot",
+                "market_daily_close",
+                "market_intraday",
+                "market_marts_refresh",
             },
-            # The whole demo (three domains), beside the daemon's own runs: minutes, not
+            # The whole demo (four domains), beside the daemon's own runs: minutes, not
             # the module's 180 s per test.
             marks=pytest.mark.timeout(900),
         ),
@@ -455,6 +463,9 @@ def test_cli_runs_are_the_code_locations_own(dev_server, command, jobs):
         if run["jobName"] == "prospects_refresh":  # every draft year, one run
             assert tags["dagster/asset_partition_range_start"] == "2021"
             assert tags["dagster/asset_partition_range_end"] == "2025"
+        if run["jobName"] in ("market_definition", "market_ohlcv_1d"):  # months, one run
+            assert tags["dagster/asset_partition_range_start"] == "2024-01-01"
+            assert tags["dagster/asset_partition_range_end"] == "2024-02-01"
 
 
 def test_ctrl_c_stops_webserver_and_daemon(dev_server):
