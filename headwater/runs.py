@@ -95,7 +95,8 @@ def run_job(
     when `verbose`). Raises Interrupted (after marking the run CANCELED) on SIGINT or
     SIGTERM."""
     job = defs.resolve_job_def(job_name)
-    run_tags = dict(tags or {}) | process_tags()
+    # The job's own tags (its maximum runtime, headwater/policies.py) as the UI would set them.
+    run_tags = dict(job.run_tags) | dict(tags or {}) | process_tags()
     if partition_range is not None:
         first, last = partition_range
         run_tags |= {RANGE_START_TAG: first, RANGE_END_TAG: last}

@@ -23,6 +23,7 @@ from assets.energy.rules import (
     duplicate_keys,
     out_of_range,
 )
+from headwater.policies import SOURCE_RETRY
 from headwater.quality import Rejection, quarantine_sample_md, quarantine_table
 from resources.warehouse import DuckDBWarehouse, quote_table, table_exists
 
@@ -215,6 +216,7 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
         key=key,
         **MONTHLY_ASSET,
         required_resource_keys={"warehouse", source},
+        retry_policy=SOURCE_RETRY,
         description=f"Daily prices from {source.upper()}, a month per partition, after record "
         f"rules E-R01..E-R07 (rejects in quarantine.{source}_prices).",
         check_specs=[
@@ -254,6 +256,7 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
             raise dg.Failure(
                 description=f"{table} [{start}, {end}): gate {why} failed; {kept}",
                 metadata={"held_in": HOLDING.format(source), "records_held": held},
+                allow_retries=False,  # the same data would fail the same gate
             )
         publish(warehouse, source, load, start, end)
         yield from results

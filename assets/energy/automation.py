@@ -14,6 +14,7 @@ import dagster as dg
 from assets.energy.assets import CANONICAL_KEY, CONFIG, month_key, staging_key
 from assets.energy.config import SOURCES
 from assets.energy.marts import canonical_dbt_test_keys, energy_marts
+from headwater.policies import max_runtime
 
 PRICE_KEYS = [*(staging_key(s) for s in SOURCES), CANONICAL_KEY]
 
@@ -25,6 +26,7 @@ daily_prices_job = dg.define_asset_job(
     - dg.AssetSelection.checks(*canonical_dbt_test_keys()),
     description="Staging (three sources) and canonical prices for a month or a range of "
     "months, as one run.",
+    tags=max_runtime("ingest"),
 )
 
 # One job per source, for `headwater ingest --api eia|fred|yahoo`: its staging table and the
@@ -36,6 +38,7 @@ source_jobs = {
         - dg.AssetSelection.checks(*canonical_dbt_test_keys()),
         description=f"Staging prices from {source.upper()} and canonical prices, for a month "
         "or a range of months, as one run (headwater ingest --api " + source + ").",
+        tags=max_runtime("ingest"),
     )
     for source in SOURCES
 }
@@ -46,6 +49,7 @@ marts_job = dg.define_asset_job(
     | dg.AssetSelection.checks(*canonical_dbt_test_keys()),
     description="Rebuild the energy marts (dbt) from canonical prices, with the dbt tests on "
     "canonical prices and on the marts.",
+    tags=max_runtime("marts"),
 )
 
 _hour, _minute = (int(part) for part in CONFIG.schedule_time.split(":"))

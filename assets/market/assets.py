@@ -31,6 +31,7 @@ import pyarrow as pa
 from assets.market import dbn, transform, validation
 from assets.market.config import MONTHLY, SCHEMAS, MarketConfig, load_market_config
 from headwater import progress
+from headwater.policies import SOURCE_RETRY
 from resources.warehouse import DuckDBWarehouse, quote_table, table_exists
 
 CONFIG: MarketConfig = load_market_config()
@@ -428,9 +429,7 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
         required_resource_keys={"warehouse", "databento"},
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool="warehouse",
-        retry_policy=dg.RetryPolicy(
-            max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
-        ),
+        retry_policy=SOURCE_RETRY,
     )
     def _load(context: dg.AssetExecutionContext, config: MarketLoadConfig):
         warehouse: DuckDBWarehouse = context.resources.warehouse

@@ -25,6 +25,7 @@ from assets.market.assets import (
 from assets.market.config import INTRADAY, MONTHLY
 from assets.market.marts import market_marts
 from headwater import settings
+from headwater.policies import max_runtime
 from resources.market_sources import DatabentoSource
 
 __all__ = ["CONFIG", "partitions_for"]
@@ -51,6 +52,7 @@ schema_jobs = {
         selection=dg.AssetSelection.assets(load_assets[schema]),
         description=f"Databento {schema}: staging and canonical for a "
         f"{'day' if schema in INTRADAY else 'month'} or a range, as one run.",
+        tags=max_runtime("ingest"),
     )
     for schema in (*MONTHLY, *INTRADAY)
 }
@@ -59,16 +61,19 @@ daily_close_job = dg.define_asset_job(
     "market_daily_close",
     selection=dg.AssetSelection.assets(*(load_assets[s] for s in MONTHLY)),
     description="Definitions, daily bars and statistics of a month (definitions first).",
+    tags=max_runtime("ingest"),
 )
 intraday_job = dg.define_asset_job(
     "market_intraday",
     selection=dg.AssetSelection.assets(*(load_assets[s] for s in INTRADAY)),
     description="One-minute bars and trades of a day.",
+    tags=max_runtime("ingest"),
 )
 marts_job = dg.define_asset_job(
     "market_marts_refresh",
     selection=dg.AssetSelection.assets(market_marts),
     description="Rebuild the market marts (dbt) from the canonical market tables, with tests.",
+    tags=max_runtime("marts"),
 )
 
 _hour, _minute = (int(part) for part in CONFIG.schedule_time.split(":"))

@@ -16,6 +16,7 @@ from assets.prospects.canonical import TABLES
 from assets.prospects.config import SOURCES
 from assets.prospects.marts import canonical_dbt_test_keys, prospects_marts
 from assets.prospects.staging import CONFIG, GROUP, staging_key
+from headwater.policies import max_runtime
 from resources.warehouse import DuckDBWarehouse, quote_table, table_exists
 
 SNAPSHOT_KEY = dg.AssetKey(["snapshots", "prospects"])
@@ -129,11 +130,13 @@ refresh_job = dg.define_asset_job(
     - dg.AssetSelection.checks(*canonical_dbt_test_keys()),
     description="The five prospects sources and the canonical tables, for a draft year or a "
     "range of draft years, as one run.",
+    tags=max_runtime("ingest"),
 )
 snapshot_job = dg.define_asset_job(
     "prospects_snapshot",
     selection=dg.AssetSelection.assets(SNAPSHOT_KEY),
     description="Today's snapshot of the canonical prospects and its change report.",
+    tags=max_runtime("snapshot"),
 )
 marts_job = dg.define_asset_job(
     "prospects_marts_refresh",
@@ -141,6 +144,7 @@ marts_job = dg.define_asset_job(
     | dg.AssetSelection.checks(*canonical_dbt_test_keys()),
     description="Rebuild the prospects materialized views (dbt) with their tests and the dbt "
     "tests on the canonical tables.",
+    tags=max_runtime("marts"),
 )
 
 _hour, _minute = (int(part) for part in CONFIG.schedule_time.split(":"))

@@ -26,6 +26,7 @@ import pyarrow as pa
 from assets.prospects.config import SOURCE_NAMES, SOURCES, ProspectsConfig, load_prospects_config
 from assets.prospects.rules import APPLY_RULES, COLUMNS, LINEAGE, RULES
 from assets.prospects.wire_formats import PARSERS, ProspectFileError, RawRecord
+from headwater.policies import SOURCE_RETRY
 from headwater.quality import Rejection, quarantine_sample_md, quarantine_table
 from resources.http import SourceError
 from resources.prospect_sources import Extract, extract_of
@@ -241,7 +242,8 @@ def failure_mode(context) -> str:
     mode = context.run.tags.get(FAILURE_MODE_TAG, CONFIG.failure_mode)
     if mode not in ("fail_fast", "partial"):
         raise dg.Failure(
-            description=f"run tag {FAILURE_MODE_TAG}={mode!r}: expected fail_fast or partial"
+            description=f"run tag {FAILURE_MODE_TAG}={mode!r}: expected fail_fast or partial",
+            allow_retries=False,
         )
     return mode
 
@@ -254,6 +256,7 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
         key=key,
         **YEARLY_ASSET,
         required_resource_keys={"warehouse", f"prospects_{source}"},
+        retry_policy=SOURCE_RETRY,
         description=f"{SOURCE_NAMES[source]} records of one draft year, typed, after record "
         f"rules {rule_ids.split(', ')[0]}..{rule_ids.split(', ')[-1]} (rejects in "
         f"{quarantine_table_name(source)}, with rule, reason and the raw record).",
@@ -271,14 +274,17 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
         min_share = CONFIG.min_loaded_share[source]
         inbox_file = Path(config.file) if config.file else None
         if inbox_file and len(context.partition_keys) != 1:
-            raise dg.Failure(description=f"inbox file {inbox_file}: load it into one draft year")
+            raise dg.Failure(
+                description=f"inbox file {inbox_file}: load it into one draft year",
+                allow_retries=False,
+            )
 
         judged: list[dict] = []  # one row per draft year, for the checks' metadata
         failed: list[str] = []  # partial mode: years kept from the last good load
         ready: list[Load] = []  # loads that passed, not yet published
         for partition in context.partition_keys:
             year = int(partition)
-            problem, load = None, None
+            problem, load, transient = None, None, False
             try:
                 extract = (
                     extract_of(source, year, inbox_file) if inbox_file else client.extract(year)
@@ -287,6 +293,8 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
                 problem = gate_problem(load, min_share)
             except (ProspectFileError, SourceError, OSError) as exc:
                 problem = str(exc)
+                # A download that failed may work later; a bad file will not.
+                transient = isinstance(exc, SourceError) and inbox_file is None
 
             if problem is None:
                 # Years publish together, in one transaction at the end (an inbox file: now).
@@ -311,7 +319,8 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
                 judged.append({"draft_year": year, "share": None, "status": problem})
                 yield _check(key, "loaded_share", False, judged, min_share)
                 raise dg.Failure(
-                    description=f"{staging_table(source)} {year}: {problem}; {_kept_text(kept)}"
+                    description=f"{staging_table(source)} {year}: {problem}; {_kept_text(kept)}",
+                    allow_retries=transient,
                 )
             # Partial success: keep the last good staging and go on.
             failed.append(f"{year}: {problem}; {_kept_text(kept)}")

@@ -22,6 +22,7 @@ from assets.workforce.config import WorkforceConfig, load_workforce_config
 from assets.workforce.partitions import simulation_years
 from assets.workforce.resources import WorkforceSettings
 from headwater.config import ConfigError
+from headwater.policies import max_runtime
 
 INPUTS_JOB = "workforce_inputs"
 SIMULATION_JOB = "workforce_simulation"
@@ -48,16 +49,19 @@ def build_defs(config_path: Path | str | None = None) -> dg.Definitions:
                 census, workforce_assumptions, workforce_census_models
             ),
             description="Load the census (rules + quarantine) and assumptions; build the baseline.",
+            tags=max_runtime("ingest"),
         ),
         dg.define_asset_job(
             SIMULATION_JOB,
             selection=dg.AssetSelection.assets(simulation),
             description="Simulate the selected years, in order, in one run.",
+            tags=max_runtime("simulation"),
         ),
         dg.define_asset_job(
             REPORTS_JOB,
             selection=dg.AssetSelection.assets(SUMMARY_KEY),
             description="Multi-year summary CSV and chart.",
+            tags=max_runtime("marts"),
         ),
     ]
     settings = WorkforceSettings(config_path=str(config_path) if config_path else None)
