@@ -471,8 +471,13 @@ def _failure_line(result) -> str:
     """The first step failure's message, on one line."""
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
-            error = event.event_specific_data.error
+            data = event.event_specific_data
+            error = data.error
             message = error.message if error else event.message
+            # After step retries Dagster's error says only "Exceeded max_retries of N"; the
+            # step's own failure is kept beside it.
+            if data.user_failure_data is not None and data.user_failure_data.description:
+                message = data.user_failure_data.description
             lines = [line.strip() for line in (message or "").strip().splitlines()]
             lines = [line for line in lines if line and not line.startswith("Stack Trace")]
             text = lines[0] if lines else "failed"

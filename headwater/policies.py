@@ -11,10 +11,17 @@
   hung run does not hold the warehouse for ever.
 """
 
+import os
+
 import dagster as dg
 
+# HEADWATER_STEP_RETRY_DELAY_S: the first retry's delay (doubled for the next, +/- jitter);
+# the test suite shortens it.
 SOURCE_RETRY = dg.RetryPolicy(
-    max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+    max_retries=2,
+    delay=float(os.environ.get("HEADWATER_STEP_RETRY_DELAY_S", "10")),
+    backoff=dg.Backoff.EXPONENTIAL,
+    jitter=dg.Jitter.PLUS_MINUS,
 )
 
 # Generous ceilings: several times the longest run measured for the job's full range on the

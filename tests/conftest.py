@@ -10,6 +10,7 @@ os.environ["HEADWATER_WAREHOUSE"] = str(_SESSION / "warehouse.duckdb")
 os.environ["HEADWATER_SAMPLE_DIR"] = str(_SESSION / "sample")
 os.environ["HEADWATER_DATA_DIR"] = str(_SESSION / "data")
 os.environ["DAGSTER_HOME"] = str(_SESSION / "dagster_home")
+os.environ["HEADWATER_STEP_RETRY_DELAY_S"] = "0.05"  # step retries, without the wait
 os.environ.pop("HEADWATER_MODE", None)
 os.environ.pop("HEADWATER_CONFIG", None)
 
