@@ -4,7 +4,18 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# HEADWATER_INSTANCE=postgres: the Dagster instance in PostgreSQL (deploy/postgres-storage.yaml).
+ifeq ($(HEADWATER_INSTANCE),postgres)
+export DAGSTER_HOME ?= $(CURDIR)/.dagster-postgres
+export HEADWATER_PG_HOST ?= 127.0.0.1
+export HEADWATER_PG_PORT ?= 5432
+export HEADWATER_PG_USER ?= postgres
+export HEADWATER_PG_PASSWORD ?=
+export HEADWATER_PG_DB ?= dagster
+export DAGSTER_EVENT_BATCH_SIZE ?= 500
+else
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
+endif
 export HEADWATER_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
 
 .PHONY: setup demo dev test lint bench clean

@@ -128,7 +128,12 @@ def run(args) -> int:
         f.write("rows per table:\n")
         f.writelines(f"  {table:<48} {n:>10,}\n" for table, n in counts)
     print(f"  warehouse: {settings.warehouse_path()}")
-    print(f"  instance:  {home} (SQLite)")
+    kind = (
+        f"Postgres {settings.postgres_target()}"
+        if settings.instance_kind() == "postgres"
+        else "SQLite"
+    )
+    print(f"  instance:  {home} ({kind})")
     print("  UI:        make dev, then open http://127.0.0.1:3000")
     if failed_runs:
         print(f"\nFAILED: {', '.join(failed_runs)} (see {log}, or the runs in the UI)")

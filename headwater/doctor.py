@@ -109,7 +109,8 @@ def check_instance_dir() -> Result:
 
 
 def check_instance() -> Result:
-    """DAGSTER_HOME is usable and the instance (SQLite storage) opens; creates it if new."""
+    """DAGSTER_HOME is usable and the instance (SQLite or Postgres storage) opens; creates it
+    if new."""
     ok, line = check_instance_dir()
     if not ok:
         return ok, line
@@ -128,7 +129,12 @@ def check_instance() -> Result:
             f"({type(exc).__name__}: {first}): fix its dagster.yaml or point DAGSTER_HOME "
             "at an empty directory"
         )
-    return True, f"{home} (SQLite instance opens, {runs} runs)"
+    kind = (
+        f"Postgres instance at {settings.postgres_target()}"
+        if settings.instance_kind() == "postgres"
+        else "SQLite instance"
+    )
+    return True, f"{home} ({kind} opens, {runs} runs)"
 
 
 def check_warehouse_dir() -> Result:

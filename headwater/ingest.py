@@ -289,9 +289,9 @@ class _Tally:
         return sum(self.quarantined.values())
 
 
-def _emit_json(record: dict) -> None:
+def _emit_json(record: dict, stream=None) -> None:
     record = {"time": datetime.now(UTC).isoformat(timespec="milliseconds")} | record
-    print(json.dumps(record, default=str), flush=True)
+    print(json.dumps(record, default=str), file=stream or sys.stdout, flush=True)
 
 
 def run(args) -> int:
@@ -315,7 +315,14 @@ def execute(plan: Plan, log_format: str = "text", verbose: bool = False) -> int:
     defs = load_defs()
     instance = dg.DagsterInstance.get()
     as_json = log_format == "json"
+    # While a run executes, Dagster's and dbt's output goes to the log file (stdout is
+    # redirected there): the JSON lines and the bar go to the console as it was.
+    console = sys.stdout
     log = log_path("ingest")
+
+    def emit(record: dict) -> None:
+        _emit_json(record, console)
+
     started = time.monotonic()
     tally = _Tally()
     runs: list[tuple[str, str, bool]] = []  # (job, run id, success)
@@ -330,7 +337,7 @@ def execute(plan: Plan, log_format: str = "text", verbose: bool = False) -> int:
     total = total or sum(partitions_in(step) for step in plan.steps)
     bar = None
     if as_json:
-        _emit_json(
+        emit(
             {"stage": "plan", "ingest": plan.describe(), "steps": len(plan.steps), "log": str(log)}
         )
     else:
@@ -344,7 +351,7 @@ def execute(plan: Plan, log_format: str = "text", verbose: bool = False) -> int:
     def show(event: progress.Progress) -> None:
         if event.stage != "partition_done":
             if as_json and event.stage != "chunk":
-                _emit_json(
+                emit(
                     {
                         "stage": event.stage,
                         "job": current.get("job"),
@@ -356,7 +363,7 @@ def execute(plan: Plan, log_format: str = "text", verbose: bool = False) -> int:
             return
         tally.add(event.counts)
         if as_json:
-            _emit_json(
+            emit(
                 {
                     "stage": "partition_done",
                     "job": current.get("job"),
@@ -374,7 +381,7 @@ def execute(plan: Plan, log_format: str = "text", verbose: bool = False) -> int:
             current["job"] = step.job
             step_started = time.monotonic()
             if as_json:
-                _emit_json(
+                emit(
                     {
                         "stage": "run_started",
                         "job": step.job,
@@ -400,7 +407,7 @@ def execute(plan: Plan, log_format: str = "text", verbose: bool = False) -> int:
                     bar.close()
                 message = f"stopped by {stop.signal_name}; run {stop.run_id} ({step.job}) canceled"
                 if as_json:
-                    _emit_json(
+                    emit(
                         {
                             "stage": "interrupted",
                             "job": step.job,
@@ -414,7 +421,7 @@ def execute(plan: Plan, log_format: str = "text", verbose: bool = False) -> int:
             runs.append((step.job, result.run_id, result.success))
             failure = None if result.success else _failure_line(result)
             if as_json:
-                _emit_json(
+                emit(
                     {
                         "stage": "run_finished",
                         "job": step.job,
@@ -451,7 +458,7 @@ def execute(plan: Plan, log_format: str = "text", verbose: bool = False) -> int:
         "runs": [{"job": j, "run_id": r, "success": s} for j, r, s in runs],
     }
     if as_json:
-        _emit_json(summary)
+        emit(summary)
     else:
         rate = tally.fetched / seconds if seconds > 0 else 0.0
         print("ingest summary" + ("" if ok else " (FAILED)"))

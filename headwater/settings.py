@@ -60,9 +60,45 @@ def dbt_executable() -> Path:
     return Path(sys.executable).parent / "dbt"
 
 
+INSTANCE_KINDS = ("sqlite", "postgres")
+POSTGRES_STORAGE = REPO_ROOT / "deploy" / "postgres-storage.yaml"
+# What the Postgres instance reads from the environment, and the defaults filled in when unset.
+POSTGRES_ENV = {
+    "HEADWATER_PG_HOST": "127.0.0.1",
+    "HEADWATER_PG_PORT": "5432",
+    "HEADWATER_PG_USER": "postgres",
+    "HEADWATER_PG_PASSWORD": "",
+    "HEADWATER_PG_DB": "dagster",
+}
+# Postgres writes a range run's materializations in batches of this many events (measured:
+# docs/benchmarks.md); SQLite has no batch writes, so it is set for Postgres only.
+EVENT_BATCH_SIZE = "500"
+
+
+def instance_kind() -> str:
+    """HEADWATER_INSTANCE: `sqlite` (default, embedded) or `postgres` (dagster-postgres)."""
+    kind = os.environ.get("HEADWATER_INSTANCE", "sqlite").strip().lower() or "sqlite"
+    if kind not in INSTANCE_KINDS:
+        raise SettingsError(
+            f"HEADWATER_INSTANCE={kind!r}: expected one of {', '.join(INSTANCE_KINDS)}"
+        )
+    return kind
+
+
+def export_instance_env() -> None:
+    """For a Postgres instance: its connection settings' defaults where unset, and event
+    batching, in this process's environment (inherited by run workers and dbt)."""
+    if instance_kind() == "postgres":
+        for name, default in POSTGRES_ENV.items():
+            os.environ.setdefault(name, default)
+        os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", EVENT_BATCH_SIZE)
+
+
 def dagster_home() -> Path:
-    """The Dagster instance directory (DAGSTER_HOME, default .dagster/ in the repo)."""
-    return _path_from_env("DAGSTER_HOME", REPO_ROOT / ".dagster")
+    """The Dagster instance directory (DAGSTER_HOME; default .dagster/ in the repo, or
+    .dagster-postgres/ with HEADWATER_INSTANCE=postgres, so the two never mix)."""
+    default = ".dagster-postgres" if instance_kind() == "postgres" else ".dagster"
+    return _path_from_env("DAGSTER_HOME", REPO_ROOT / default)
 
 
 def directory_problem(path: Path) -> str | None:
@@ -99,6 +135,7 @@ def ensure_dagster_home() -> Path:
     in the same instance the UI reads. A directory that cannot be used raises SettingsError
     naming DAGSTER_HOME and what to do."""
     home = dagster_home()
+    export_instance_env()
     try:
         home.mkdir(parents=True, exist_ok=True)
         _copy_instance_yaml(home)
@@ -109,9 +146,18 @@ def ensure_dagster_home() -> Path:
     return home
 
 
+def instance_yaml_text() -> str:
+    """The instance's dagster.yaml: the repo's, plus the Postgres storage for a Postgres
+    instance."""
+    ours = (REPO_ROOT / "dagster.yaml").read_text()
+    if instance_kind() == "postgres":
+        ours += "\n" + POSTGRES_STORAGE.read_text()
+    return ours
+
+
 def _copy_instance_yaml(home: Path) -> None:
     instance_yaml = home / "dagster.yaml"
-    ours = (REPO_ROOT / "dagster.yaml").read_text()
+    ours = instance_yaml_text()
     theirs = instance_yaml.read_text() if instance_yaml.exists() else None
     # A copy made from an earlier version of the repo's file is brought up to date; a file
     # someone wrote themselves (another first line) is left alone.
@@ -132,6 +178,9 @@ def create_instance_storage(home: Path) -> None:
     creation runs under an flock on DAGSTER_HOME/.instance.lock and ends by writing
     .instance-created; later starts see that file (and runs.db) and take no lock.
     """
+    if instance_kind() == "postgres":
+        _create_postgres_storage()
+        return
     created = home / INSTANCE_CREATED
     if created.exists() and (home / "history" / "runs.db").exists():
         return
@@ -170,6 +219,52 @@ def source_mode() -> str:
     return mode
 
 
+def postgres_target() -> str:
+    """host:port/db of the Postgres instance, as configured (never the password)."""
+    env = {name: os.environ.get(name, default) for name, default in POSTGRES_ENV.items()}
+    return f"{env['HEADWATER_PG_HOST']}:{env['HEADWATER_PG_PORT']}/{env['HEADWATER_PG_DB']}"
+
+
+def _create_postgres_storage() -> None:
+    """Create the instance database if it does not exist, then the instance's tables
+    (dagster-postgres creates them on first open). A server that cannot be reached, or
+    refuses, raises SettingsError in one line naming the server and the variables."""
+    import psycopg2
+    from psycopg2 import sql
+
+    env = {name: os.environ.get(name, default) for name, default in POSTGRES_ENV.items()}
+    where = postgres_target()
+    connect = dict(
+        host=env["HEADWATER_PG_HOST"],
+        port=env["HEADWATER_PG_PORT"],
+        user=env["HEADWATER_PG_USER"],
+        password=env["HEADWATER_PG_PASSWORD"],
+        connect_timeout=5,
+    )
+    try:
+        con = psycopg2.connect(dbname="postgres", **connect)
+        try:
+            con.autocommit = True  # CREATE DATABASE cannot run in a transaction
+            with con.cursor() as cur:
+                db = env["HEADWATER_PG_DB"]
+                cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db])
+                if cur.fetchone() is None:
+                    cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db)))
+        finally:
+            con.close()
+        from dagster import DagsterInstance
+
+        DagsterInstance.get().dispose()
+    except Exception as exc:  # psycopg2 and sqlalchemy errors alike: the fix is the same
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise SettingsError(
+            f"Postgres instance storage at {where} cannot be used ({first}): start PostgreSQL "
+            "or set HEADWATER_PG_HOST / HEADWATER_PG_PORT / HEADWATER_PG_USER / "
+            "HEADWATER_PG_PASSWORD / HEADWATER_PG_DB (or unset HEADWATER_INSTANCE for the "
+            "embedded SQLite instance)"
+        ) from None
+
+
 def main() -> int:
     """`python -m headwater.settings`: create the instance directory and storage once (what
     `make setup` and scripts/dev.sh run), or say in one line what is wrong."""
@@ -178,7 +273,8 @@ def main() -> int:
     except SettingsError as exc:
         print(f"headwater: {exc}", file=sys.stderr)
         return 2
-    print(f"instance: {home}")
+    where = f" (Postgres {postgres_target()})" if instance_kind() == "postgres" else ""
+    print(f"instance: {home}{where}")
     return 0
 
 

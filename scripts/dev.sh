@@ -5,6 +5,12 @@ set -euo pipefail
 set -m  # own process groups, so the signal reaches each server's children too
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
+if [ "${HEADWATER_INSTANCE:-sqlite}" = postgres ]; then
+  # The Postgres instance reads its connection from these (deploy/postgres-storage.yaml).
+  export HEADWATER_PG_HOST="${HEADWATER_PG_HOST:-127.0.0.1}" HEADWATER_PG_PORT="${HEADWATER_PG_PORT:-5432}"
+  export HEADWATER_PG_USER="${HEADWATER_PG_USER:-postgres}" HEADWATER_PG_PASSWORD="${HEADWATER_PG_PASSWORD:-}"
+  export HEADWATER_PG_DB="${HEADWATER_PG_DB:-dagster}" DAGSTER_EVENT_BATCH_SIZE="${DAGSTER_EVENT_BATCH_SIZE:-500}"
+fi
 # Create the instance's SQLite storage before the webserver, the daemon and their code servers
 # all open it at the same time: concurrent first-time creation leaves two rows in runs.db's
 # alembic_version ("more than one head present") and the instance unusable. The helper

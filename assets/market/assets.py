@@ -196,11 +196,13 @@ def symbol_table(con: duckdb.DuckDBPyConnection) -> transform.SymbolTable:
     )
 
 
-def definitions_loaded(con: duckdb.DuckDBPyConnection, month: date) -> int:
+def definitions_loaded(con: duckdb.DuckDBPyConnection, month: date, parent: str) -> int:
+    """Definitions of `parent`'s contracts loaded for the month."""
     if not table_exists(con, "canonical.market_definition"):
         return 0
     return con.execute(
-        "SELECT count(*) FROM canonical.market_definition WHERE partition_date = ?", [month]
+        "SELECT count(*) FROM canonical.market_definition WHERE partition_date = ? AND parent = ?",
+        [month, parent],
     ).fetchall()[0][0]
 
 
@@ -472,12 +474,13 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
         table_symbols = None
         if schema != "definition":
             month = start.replace(day=1)
-            if not definitions_loaded(con, month):
+            missing = [p for p in symbols if not definitions_loaded(con, month, p)]
+            if missing:
                 raise dg.Failure(
-                    f"canonical.market_definition has no definitions for {month:%Y-%m}, "
-                    f"needed to validate and map {schema} {partition}: load them first "
-                    f"(headwater ingest --api databento --schema definition, or the "
-                    f"market_definition job for {month.isoformat()})",
+                    f"canonical.market_definition has no definitions of {', '.join(missing)} "
+                    f"for {month:%Y-%m}, needed to validate and map {schema} {partition}: "
+                    f"load them first (headwater ingest --api databento --schema definition, "
+                    f"or the market_definition job for {month.isoformat()})",
                     allow_retries=False,
                 )
             table_symbols = symbol_table(con)

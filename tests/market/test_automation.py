@@ -48,7 +48,9 @@ def workspace():
     """The code location as the daemon and the UI load it (a code server on
     definitions.py), on a temporary instance."""
     with dg.instance_for_test() as instance:
-        with define_out_of_process_context(str(REPO_ROOT / "definitions.py"), "defs", instance) as ctx:
+        with define_out_of_process_context(
+            str(REPO_ROOT / "definitions.py"), "defs", instance
+        ) as ctx:
             yield ctx
 
 

@@ -22,6 +22,7 @@ from assets.market import sample_data
 from tests.conftest import REPO_ROOT
 
 BIN = Path(sys.executable).parent
+TRIGGER = ("headwater/trigger", "ingest")  # docs/market.md: how an ingest run is tagged
 JANUARY = (date(2024, 1, 1), date(2024, 2, 1))
 E2E = [
     "ingest", "--api", "databento", "--dataset", "GLBX.MDP3", "--schema", "ohlcv-1d",
@@ -166,7 +167,9 @@ def query(env, sql):
 def sample_records(env, schema: str, parents) -> int:
     root = Path(env["HEADWATER_SAMPLE_DIR"]) / "market"
     return sum(
-        len(db.DBNStore.from_file(sample_data.sample_path(root, schema, *JANUARY, [p])).to_ndarray())
+        len(
+            db.DBNStore.from_file(sample_data.sample_path(root, schema, *JANUARY, [p])).to_ndarray()
+        )
         for p in parents
     )
 
@@ -209,7 +212,7 @@ def test_ingest_end_to_end_prints_the_counts_and_the_runs(cli, monkeypatch):
     assert {r.run_id for r in runs} == set(printed)
     for run in runs:
         assert run.status == dg.DagsterRunStatus.SUCCESS
-        assert run.tags.get("headwater/trigger") == "cli"
+        assert run.tags.get(TRIGGER[0]) == TRIGGER[1]
         assert run.job_name == printed[run.run_id][0]
     # The symbols asked for, the whole month (a month is the partition replaced).
     bars = query(
@@ -232,6 +235,9 @@ def test_ingest_json_log_is_one_object_a_line_ending_with_the_summary(cli, monke
     assert summary["stage"] == "summary" and summary["success"] is True
     assert [line["stage"] for line in lines].count("summary") == 1
     assert lines[0]["stage"] == "plan"
+    stages = {line["stage"] for line in lines}
+    documented = {"plan", "run_started", "fetch", "partition_done", "run_finished", "summary"}
+    assert documented <= stages, f"missing on stdout: {sorted(documented - stages)}"
     partitions = [line for line in lines if line["stage"] == "partition_done"]
     assert {(p["job"], p["partition"]) for p in partitions} == {
         ("market_definition", "2024-01-01"),
@@ -298,7 +304,7 @@ def test_ingest_job_runs_what_the_settings_file_defines(cli, monkeypatch):
     runs = runs_in(env, monkeypatch)
     assert sorted(r.job_name for r in runs) == ["market_definition", "market_ohlcv_1d"]
     assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
-    assert all(r.tags.get("headwater/trigger") == "cli" for r in runs)
+    assert all(r.tags.get(TRIGGER[0]) == TRIGGER[1] for r in runs)
     assert query(env, "SELECT DISTINCT parent FROM staging.market_ohlcv_1d") == [("CL.FUT",)]
     assert query(env, "SELECT DISTINCT parent FROM staging.market_definition") == [("CL.FUT",)]
     assert number(out, "records fetched") == sample_records(env, "definition", ["CL.FUT"]) + (
@@ -314,7 +320,7 @@ def test_ingest_fred_runs_the_energy_job(cli, monkeypatch):
     succeeded(done)
     [run] = runs_in(env, monkeypatch)
     assert run.job_name == "energy_fred_prices" and run.status == dg.DagsterRunStatus.SUCCESS
-    assert run.tags.get("headwater/trigger") == "cli"
+    assert run.tags.get(TRIGGER[0]) == TRIGGER[1]
     [(n, first, last)] = query(
         env, "SELECT count(*), min(price_date), max(price_date) FROM staging.fred_prices"
     )

@@ -266,7 +266,8 @@ def test_catalog_lists_every_domains_assets(dev_server, ui_page, tmp_path):
     _skip_onboarding(ui_page, wait_ms=5_000)
     for text in ("commodity_prices", "market_ohlcv_1d", "prospect_core", "energy", "market"):
         expect(body).to_contain_text(text)
-    for group in ("energy", "market", "prospects"):  # the group column links ("asset_group" is its icon)
+    # the group column links ("asset_group" is its icon)
+    for group in ("energy", "market", "prospects"):
         group_link = ui_page.get_by_role("link", name=re.compile(rf"(^|\s){group}$"))
         expect(group_link.first).to_be_visible()
     # The catalog renders the rows in view: the workforce assets, last in key order, are

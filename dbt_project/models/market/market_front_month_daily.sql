@@ -74,7 +74,8 @@ eligible as (
         cast(null as bigint) as open_interest,
         row_number() over (partition by root, bar_date order by expiration asc) as place
     from bars
-    where bar_date < cast({{ dbt.dateadd('day', -days, 'expiration') }} as date)
+    -- expiration's UTC date (the profile's session time zone is UTC), N days earlier
+    where bar_date < cast({{ dbt.dateadd('day', -days, 'cast(expiration as date)') }} as date)
 ),
 
 chosen as (
