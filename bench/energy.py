@@ -8,7 +8,9 @@ Rows written = staging + quarantine + canonical rows. Scenarios:
 - pipeline code, no Dagster: the same fetch, record rules, reconciliation and
   idempotent writes, called as plain functions (what the data work costs);
 - Dagster, in-memory instance: the real job as one run, event log in memory;
-- Dagster, SQLite instance: the real job as one run on the embedded default instance.
+- Dagster, SQLite instance: the real job as one run on the embedded default instance;
+- Dagster, Postgres instance (the local server, a database of its own), without and with
+  event batching (DAGSTER_EVENT_BATCH_SIZE=500, what HEADWATER_INSTANCE=postgres sets).
 The difference between the last three is Dagster's per-partition bookkeeping: one
 planned and one materialization event per asset and month.
 """
@@ -70,24 +72,17 @@ def plain_functions(first: str, last: str, db: str) -> float:
 
 
 def dagster_run(first: str, last: str, db: str, instance_kind: str, work: Path) -> float:
-    import dagster as dg
-
+    from bench.instances import instance_of
     from headwater.runs import load_defs, run_job
 
-    if instance_kind == "memory":
-        instance = dg.DagsterInstance.ephemeral()
-    else:
-        home = work / "dagster_home"
-        home.mkdir()
-        (home / "dagster.yaml").write_text(Path("dagster.yaml").read_text())
-        instance = dg.DagsterInstance.from_config(str(home))
     defs = load_defs()
     os.environ["HEADWATER_WAREHOUSE"] = db
-    started = time.perf_counter()
-    result = run_job(defs, "energy_daily_prices", (first, last), instance, log_level="WARNING")
-    elapsed = time.perf_counter() - started
+    with instance_of(instance_kind, work) as instance:
+        started = time.perf_counter()
+        result = run_job(defs, "energy_daily_prices", (first, last), instance, log_level="WARNING")
+        elapsed = time.perf_counter() - started
     if not result.success:
-        raise SystemExit("energy full refresh failed")
+        raise SystemExit(f"energy full refresh failed ({instance_kind} instance)")
     return elapsed
 
 
@@ -126,12 +121,14 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     if not args.skip_sqlite:
-        results.append(
-            (
-                "Dagster run, SQLite instance",
-                dagster_run(first, last, str(work / "sqlite.duckdb"), "sqlite", work),
+        for kind, name in (
+            ("sqlite", "Dagster run, SQLite instance"),
+            ("postgres", "Dagster run, Postgres instance"),
+            ("postgres-batched", "Dagster run, Postgres, batch 500"),
+        ):
+            results.append(
+                (name, dagster_run(first, last, str(work / f"{kind}.duckdb"), kind, work))
             )
-        )
     floor_s = floor(str(work / "plain.duckdb"), work)
 
     print(f"\n{'scenario':<36} {'wall s':>8} {'rows':>8} {'rows/s':>10} {'x floor':>8}")
