@@ -55,8 +55,10 @@ def _child(size: int, years: int) -> None:
     )
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
     timings = {}
+    from bench.instances import instance_of
+
     started = time.perf_counter()
-    with dg.DagsterInstance.ephemeral() as instance:
+    with instance_of(os.environ.get("BENCH_INSTANCE", "memory"), root) as instance:
         for job, tags in [
             ("workforce_inputs", {}),
             (
@@ -90,10 +92,11 @@ def _child(size: int, years: int) -> None:
     )
 
 
-def run_size(size: int, years: int) -> dict:
+def run_size(size: int, years: int, instance: str = "memory") -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-workforce-") as tmp:
         env = {
             **os.environ,
+            "BENCH_INSTANCE": instance,
             "BENCH_DIR": tmp,
             "HEADWATER_WAREHOUSE": f"{tmp}/warehouse.duckdb",
             "HEADWATER_SAMPLE_DIR": f"{tmp}/sample",
@@ -122,19 +125,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--years", type=int, default=5)
+    parser.add_argument(
+        "--instances",
+        nargs="+",
+        default=["sqlite", "postgres-batched"],
+        help="also run the first size on these instances (memory: all sizes)",
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         _child(args.child, args.years)
         return 0
     print(
-        f"{'employees':>10} {'years':>5} {'wall s':>8} {'years s':>8} {'s/year':>7} "
-        f"{'peak RSS MB':>11} {'events':>9} {'events/s':>9}"
+        f"{'instance':<16} {'employees':>10} {'years':>5} {'wall s':>8} {'years s':>8} "
+        f"{'s/year':>7} {'peak RSS MB':>11} {'events':>9} {'events/s':>9}"
     )
-    for size in args.sizes:
-        r = run_size(size, args.years)
+    runs = [("memory", size) for size in args.sizes]
+    runs += [(kind, args.sizes[0]) for kind in args.instances if kind != "memory"]
+    for kind, size in runs:
+        r = run_size(size, args.years, kind)
         print(
-            f"{r['employees']:>10,} {r['years']:>5} {r['wall_s']:>8.1f} {r['years_s']:>8.1f} "
+            f"{kind:<16} {r['employees']:>10,} {r['years']:>5} {r['wall_s']:>8.1f} "
+            f"{r['years_s']:>8.1f} "
             f"{r['years_s'] / r['years']:>7.2f} {r['peak_rss_mb']:>11.0f} {r['events']:>9,} "
             f"{r['events'] / r['wall_s']:>9,.0f}",
             flush=True,

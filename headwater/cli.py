@@ -14,11 +14,18 @@ CHECKS_BEFORE = {
     "simulate": ["settings", "mode", "keys", "instance_dir", "warehouse_dir", "samples", "reports"],
     "ingest": ["settings", "mode", "keys", "instance_dir", "warehouse_dir", "samples"],
     "list-jobs": ["settings"],
+    # Read-only reports: the settings (status reads the thresholds) and a usable DAGSTER_HOME.
+    "status": ["settings", "instance_dir"],
+    "history": ["instance_dir"],
 }
 
 
+# Commands that only read: they leave the instance as it is (no dead-run clean-up).
+READ_ONLY = {"status", "history", "list-jobs"}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from headwater import demo, ingest, simulate
+    from headwater import demo, history, ingest, simulate, status
 
     parser = argparse.ArgumentParser(
         prog="headwater",
@@ -32,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_parser(sub)
     ingest.add_parser(sub)
     doctor.add_parser(sub)
+    status.add_parser(sub)
+    history.add_parser(sub)
     return parser
 
 
@@ -43,6 +52,8 @@ EXAMPLES = """examples:
       --start-date 2024-01-02 --end-date 2024-01-31      futures daily bars
   headwater list-jobs                                     predefined ingest jobs
   headwater doctor                                        check the setup, one line each
+  headwater status                                        warehouse, freshness, assets, automation
+  headwater history --limit 50 --job energy_daily_prices  past runs, newest first
 
 Each command's own help: headwater <command> --help"""
 
@@ -76,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         if problems:
             return 2
         settings.ensure_dagster_home()
-        reap_dead_runs_and_say_so()
+        if args.command not in READ_ONLY:
+            reap_dead_runs_and_say_so()
         return int(args.func(args) or 0)
     except settings.SettingsError as exc:
         # Bad settings are the user's to fix: say which, without a traceback.
