@@ -46,16 +46,31 @@ Params = Mapping[str, Any] | Sequence[tuple[str, Any]]
 
 
 class SourceError(RuntimeError):
-    """A source request that failed for good; the message is safe to log (no key)."""
+    """A source request that failed for good; the message is safe to log (no key).
+
+    `transient`: whether the same request may succeed later (the source was down, slow or
+    overloaded: no answer, 408, 429, 5xx), as opposed to a refusal that will repeat (a bad
+    key, a bad request, an error in a 200 answer, an untrusted certificate). A step whose
+    source failed transiently is retried (headwater/policies.py); otherwise it fails at once."""
 
     def __init__(
-        self, source: str, url: str, status: int | None, message: str, *, attempts: int = 1
+        self,
+        source: str,
+        url: str,
+        status: int | None,
+        message: str,
+        *,
+        attempts: int = 1,
+        transient: bool | None = None,
     ):
         self.source = source
         self.url = url  # redacted
         self.status = status
         self.message = message
         self.attempts = attempts
+        if transient is None:
+            transient = status is None or status in (408, 429) or status >= 500
+        self.transient = transient
         outcome = f"HTTP {status}" if status is not None else "no response"
         tail = f" (gave up after {attempts} attempts)" if attempts > 1 else ""
         super().__init__(f"{source}: GET {url} -> {outcome}: {message}{tail}")

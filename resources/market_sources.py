@@ -126,8 +126,9 @@ class DatabentoError(SourceError):
         *,
         attempts: int = 1,
         outcome: str | None = None,
+        transient: bool | None = None,
     ):
-        super().__init__(SOURCE, request, status, message, attempts=attempts)
+        super().__init__(SOURCE, request, status, message, attempts=attempts, transient=transient)
         self.request = request
         self.outcome = outcome or (f"HTTP {status}" if status is not None else "no response")
         outcome = self.outcome
@@ -506,6 +507,7 @@ class DatabentoSource(dg.ConfigurableResource):
                         failure.message,
                         attempts=attempt if final else 1,
                         outcome=failure.outcome,
+                        transient=failure.transient,
                     )
                     # Raised here, outside any `except`: nothing that held the key is chained.
                     if final:
@@ -541,7 +543,9 @@ class DatabentoSource(dg.ConfigurableResource):
         else:
             client.timeseries.TIMEOUT = self.timeout_s  # this instance only: see the docstring
             return client
-        raise DatabentoError(request, None, failure.message, outcome=NOT_SENT)
+        raise DatabentoError(
+            request, None, failure.message, outcome=NOT_SENT, transient=failure.transient
+        )
 
     def _attempt(
         self,

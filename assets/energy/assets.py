@@ -25,6 +25,7 @@ from assets.energy.rules import (
 )
 from headwater.policies import SOURCE_RETRY
 from headwater.quality import Rejection, quarantine_sample_md, quarantine_table
+from resources.http import SourceError
 from resources.warehouse import DuckDBWarehouse, quote_table, table_exists
 
 CONFIG: EnergyConfig = load_energy_config()
@@ -229,7 +230,11 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
         client = getattr(context.resources, source)
         start, end = _window(context)
 
-        load = fetch_source(client, source, start, end)
+        try:
+            load = fetch_source(client, source, start, end)
+        except SourceError as exc:
+            # Retried (SOURCE_RETRY) only when the source may answer later.
+            raise dg.Failure(description=str(exc), allow_retries=exc.transient) from None
 
         # Write, audit, publish: the gate judges the new rows, with the stored days before
         # the window for the trailing completeness window, before they replace anything.

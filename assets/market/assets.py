@@ -32,6 +32,7 @@ from assets.market import dbn, transform, validation
 from assets.market.config import MONTHLY, SCHEMAS, MarketConfig, load_market_config
 from headwater import progress
 from headwater.policies import SOURCE_RETRY
+from resources.http import SourceError
 from resources.warehouse import DuckDBWarehouse, quote_table, table_exists
 
 CONFIG: MarketConfig = load_market_config()
@@ -493,7 +494,11 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
                     "fetch", f"staging/{table}", partition, {"schema": schema, "parent": parent}
                 )
             )
-            fetched = source.fetch(schema, [parent], start, end)
+            try:
+                fetched = source.fetch(schema, [parent], start, end)
+            except SourceError as exc:
+                # Retried (SOURCE_RETRY) only when the source may answer later.
+                raise dg.Failure(description=str(exc), allow_retries=exc.transient) from None
             try:
                 load += load_partition(
                     warehouse,

@@ -294,7 +294,7 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
             except (ProspectFileError, SourceError, OSError) as exc:
                 problem = str(exc)
                 # A download that failed may work later; a bad file will not.
-                transient = isinstance(exc, SourceError) and inbox_file is None
+                transient = isinstance(exc, SourceError) and exc.transient and not inbox_file
 
             if problem is None:
                 # Years publish together, in one transaction at the end (an inbox file: now).
