@@ -10,9 +10,13 @@ def test_whole_definitions_load():
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     groups = {node.group_name for node in graph.asset_nodes}
-    assert {"energy", "workforce", "prospects"} <= groups
+    assert {"energy", "workforce", "prospects", "market"} <= groups
     assert all(len(node.key.path) == 2 for node in graph.asset_nodes)
-    assert {s.name for s in defs.schedules} == {"energy_daily_0600", "prospects_daily"}
+    assert {s.name for s in defs.schedules} == {
+        "energy_daily_0600",
+        "prospects_daily",
+        "market_after_close",
+    }
     for job in (
         "energy_daily_prices",
         "energy_marts_refresh",
@@ -21,6 +25,9 @@ def test_whole_definitions_load():
         "prospects_refresh",
         "prospects_marts_refresh",
         "prospects_snapshot",
+        "market_daily_close",
+        "market_intraday",
+        "market_marts_refresh",
     ):
         defs.resolve_job_def(job)
 

@@ -69,7 +69,8 @@ def test_dbt_assets_carry_their_schema_yml_description():
     nodes = json.loads(Path(dbt_project.manifest_path).read_text())["nodes"]
     by_name = {n["name"]: n for n in nodes.values() if n["resource_type"] == "model"}
     dbt_kind = [n for n in ASSET_NODES if "dbt" in (n.kinds or ())]
-    assert len(dbt_kind) == 4 + 19 + 3  # energy marts, workforce models, prospects views
+    # energy marts, workforce models, prospects views, market marts
+    assert len(dbt_kind) == 4 + 19 + 3 + 3
     for node in dbt_kind:
         expected = by_name[node.key.path[-1]]["description"].strip()
         assert expected and node.description.startswith(expected), node.key

@@ -59,7 +59,13 @@ def fresh_env(root: Path, **changes: str) -> dict[str, str]:
         "HEADWATER_SAMPLE_DIR": str(root / "data" / "sample"),
         "DAGSTER_HOME": str(root / "dagster_home"),
     }
-    for name in ("HEADWATER_MODE", "HEADWATER_CONFIG", "EIA_API_KEY", "FRED_API_KEY"):
+    for name in (
+        "HEADWATER_MODE",
+        "HEADWATER_CONFIG",
+        "EIA_API_KEY",
+        "FRED_API_KEY",
+        "DATABENTO_API_KEY",
+    ):
         env.pop(name, None)
     return env | changes
 
@@ -103,6 +109,7 @@ def doctor_runs(tmp_path_factory) -> tuple[Path, dict[str, subprocess.CompletedP
         HEADWATER_MODE="live",
         EIA_API_KEY="eia-secret-value",
         FRED_API_KEY="fred-secret-value",
+        DATABENTO_API_KEY="db-secret-value",
     )
     procs = {case: start(["doctor"], env) for case, env in envs.items()}
     return root, {case: finish(proc) for case, proc in procs.items()}
@@ -132,7 +139,7 @@ def test_a_good_setup_passes_every_check_and_creates_only_the_instance(doctor_ru
 def test_live_mode_with_keys_passes_without_showing_them(doctor_runs):
     done = doctor_runs[1]["good_live"]
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "EIA_API_KEY, FRED_API_KEY set (HEADWATER_MODE=live)" in done.stdout
+    assert "EIA_API_KEY, FRED_API_KEY, DATABENTO_API_KEY set (HEADWATER_MODE=live)" in done.stdout
     assert "secret" not in done.stdout + done.stderr
 
 
