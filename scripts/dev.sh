@@ -18,7 +18,8 @@ fi
 if [ -n "${DAGSTER_HOME:-}" ]; then
   "$BIN/python" -m headwater.settings >/dev/null || exit 2
 fi
-"$BIN/dagster-webserver" -h 127.0.0.1 -p "${HEADWATER_UI_PORT:-3000}" -w workspace.yaml &
+# Bound to loopback unless HEADWATER_UI_HOST says otherwise (e.g. 0.0.0.0 behind a proxy).
+"$BIN/dagster-webserver" -h "${HEADWATER_UI_HOST:-127.0.0.1}" -p "${HEADWATER_UI_PORT:-3000}" -w workspace.yaml &
 web=$!
 "$BIN/dagster-daemon" run -w workspace.yaml &
 daemon=$!
@@ -31,6 +32,6 @@ stop() {
 # Exit from the trap: otherwise the script resumes after `wait -n` and stops (and says so) twice.
 trap 'stop; exit 130' INT
 trap 'stop; exit 143' TERM
-echo "headwater: UI on http://127.0.0.1:${HEADWATER_UI_PORT:-3000} (Ctrl-C stops it)"
+echo "headwater: UI on http://${HEADWATER_UI_HOST:-127.0.0.1}:${HEADWATER_UI_PORT:-3000} (Ctrl-C stops it)"
 wait -n "$web" "$daemon" || true
 stop
