@@ -23,23 +23,30 @@ class Progress:
         return asdict(self)
 
 
-_listeners: list[Callable[[Progress], None]] = []
-_lock = threading.Lock()
+class Channel:
+    """Listeners of one kind of progress event, in this process."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable] = []
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def listen(self, callback: Callable) -> Iterator[None]:
+        with self._lock:
+            self._listeners.append(callback)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._listeners.remove(callback)
+
+    def emit(self, event) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for callback in listeners:
+            callback(event)
 
 
-@contextmanager
-def listen(callback: Callable[[Progress], None]) -> Iterator[None]:
-    with _lock:
-        _listeners.append(callback)
-    try:
-        yield
-    finally:
-        with _lock:
-            _listeners.remove(callback)
-
-
-def emit(event: Progress) -> None:
-    with _lock:
-        listeners = list(_listeners)
-    for callback in listeners:
-        callback(event)
+_channel = Channel()
+listen = _channel.listen
+emit = _channel.emit

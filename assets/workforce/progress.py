@@ -4,10 +4,9 @@ The yearly asset runs in process (the in_process executor), so the CLI can liste
 here and print elapsed time and an ETA while Dagster records the run.
 """
 
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
+
+from headwater.progress import Channel
 
 
 @dataclass(frozen=True)
@@ -21,23 +20,7 @@ class ProgressEvent:
     message: str | None = None
 
 
-_listeners: list[Callable[[ProgressEvent], None]] = []
-_lock = threading.Lock()
-
-
-@contextmanager
-def listen(callback: Callable[[ProgressEvent], None]) -> Iterator[None]:
-    with _lock:
-        _listeners.append(callback)
-    try:
-        yield
-    finally:
-        with _lock:
-            _listeners.remove(callback)
-
-
-def emit(event: ProgressEvent) -> None:
-    with _lock:
-        listeners = list(_listeners)
-    for callback in listeners:
-        callback(event)
+# The same mechanism as every domain's progress (headwater/progress.py), its own channel.
+_channel = Channel()
+listen = _channel.listen
+emit = _channel.emit

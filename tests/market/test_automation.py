@@ -7,31 +7,16 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
-from dagster_graphql.test.utils import (
-    define_out_of_process_context,
-    execute_dagster_graphql,
-    infer_schedule_selector,
-)
 
 from assets.market.definitions import CONFIG, DAY_TAG
 from definitions import defs
 from headwater.runs import run_job
-from tests.conftest import REPO_ROOT
+from tests.schedule_ticks import code_location, ticks_between
 
 CHICAGO = ZoneInfo("America/Chicago")
 schedule = defs.resolve_schedule_def("market_after_close")
 sensor = defs.resolve_sensor_def("market_intraday_after_close")
 SCHEMAS = ("definition", "ohlcv-1d", "statistics", "ohlcv-1m", "trades")
-
-FUTURE_TICKS = """
-query ($selector: ScheduleSelector!, $cursor: Float, $until: Float) {
-  scheduleOrError(scheduleSelector: $selector) {
-    ... on Schedule {
-      futureTicks(cursor: $cursor, until: $until) { results { timestamp } }
-    }
-  }
-}"""
-
 
 # ---- the schedule ---------------------------------------------------------------------------
 
@@ -45,29 +30,8 @@ def test_schedule_runs_the_daily_close_job_weekdays_at_18_00_chicago():
 
 @pytest.fixture(scope="module")
 def workspace():
-    """The code location as the daemon and the UI load it (a code server on
-    definitions.py), on a temporary instance."""
-    with dg.instance_for_test() as instance:
-        with define_out_of_process_context(
-            str(REPO_ROOT / "definitions.py"), "defs", instance
-        ) as ctx:
-            yield ctx
-
-
-def ticks_between(workspace, first: datetime, last: datetime) -> list[datetime]:
-    """The schedule's ticks in [first, last), as Dagster's scheduler computes them."""
-    result = execute_dagster_graphql(
-        workspace,
-        FUTURE_TICKS,
-        {
-            "selector": infer_schedule_selector(workspace, "market_after_close"),
-            "cursor": first.timestamp(),
-            "until": last.timestamp(),
-        },
-    )
-    assert not result.errors, result.errors
-    ticks = result.data["scheduleOrError"]["futureTicks"]["results"]
-    return [datetime.fromtimestamp(t["timestamp"], UTC) for t in ticks]
+    with code_location() as ctx:
+        yield ctx
 
 
 def weekday_closes(first: date, last: date) -> list[datetime]:
@@ -90,7 +54,9 @@ def weekday_closes(first: date, last: date) -> list[datetime]:
 )
 def test_ticks_are_18_00_chicago_on_weekdays_across_dst_changes(workspace, change, first, last):
     start = datetime.combine(first, time(0), UTC)
-    ticks = ticks_between(workspace, start, start + timedelta(days=(last - first).days + 2))
+    ticks = ticks_between(
+        workspace, "market_after_close", start, start + timedelta(days=(last - first).days + 2)
+    )
     assert ticks == weekday_closes(first, last), change
     assert len(ticks) == 10  # two working weeks, no weekend day
     local = [t.astimezone(CHICAGO) for t in ticks]

@@ -8,23 +8,9 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
-from dagster_graphql.test.utils import (
-    define_out_of_process_context,
-    execute_dagster_graphql,
-    infer_schedule_selector,
-)
 
 from definitions import defs
-from tests.conftest import REPO_ROOT
-
-FUTURE_TICKS = """
-query ($selector: ScheduleSelector!, $cursor: Float, $until: Float) {
-  scheduleOrError(scheduleSelector: $selector) {
-    ... on Schedule {
-      futureTicks(cursor: $cursor, until: $until) { results { timestamp } }
-    }
-  }
-}"""
+from tests.schedule_ticks import code_location, ticks_between
 
 # schedule -> (local time, time zone, days of the week it runs)
 DAILY = {
@@ -36,26 +22,8 @@ DAILY = {
 
 @pytest.fixture(scope="module")
 def workspace():
-    with dg.instance_for_test() as instance:
-        with define_out_of_process_context(
-            str(REPO_ROOT / "definitions.py"), "defs", instance
-        ) as ctx:
-            yield ctx
-
-
-def ticks_between(workspace, name: str, first: datetime, last: datetime) -> list[datetime]:
-    result = execute_dagster_graphql(
-        workspace,
-        FUTURE_TICKS,
-        {
-            "selector": infer_schedule_selector(workspace, name),
-            "cursor": first.timestamp(),
-            "until": last.timestamp(),
-        },
-    )
-    assert not result.errors, result.errors
-    ticks = result.data["scheduleOrError"]["futureTicks"]["results"]
-    return [datetime.fromtimestamp(t["timestamp"], UTC) for t in ticks]
+    with code_location() as ctx:
+        yield ctx
 
 
 def test_every_schedule_is_listed_here():
