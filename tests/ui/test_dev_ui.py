@@ -194,25 +194,6 @@ JOB_QUERY = """
             + ["--start-date", "2024-01-02", "--end-date", "2024-02-15"],
             {"market_definition", "market_ohlcv_1d"},
         ),
-        pytest.param(
-            ["demo"],
-            {
-                "energy_daily_prices",
-                "energy_marts_refresh",
-                "workforce_inputs",
-                "workforce_simulation",
-                "workforce_reports",
-                "prospects_refresh",
-                "prospects_marts_refresh",
-                "prospects_snapshot",
-                "market_daily_close",
-                "market_intraday",
-                "market_marts_refresh",
-            },
-            # The whole demo (four domains), beside the daemon's own runs: minutes, not
-            # the module's 180 s per test.
-            marks=pytest.mark.timeout(900),
-        ),
     ],
 )
 def test_cli_runs_are_the_code_locations_own(dev_server, command, jobs):
@@ -245,9 +226,6 @@ def test_cli_runs_are_the_code_locations_own(dev_server, command, jobs):
         if run["jobName"] == "workforce_simulation":
             assert tags["dagster/asset_partition_range_start"] == "2025"
             assert tags["dagster/asset_partition_range_end"] in ("2026", "2029")
-        if run["jobName"] == "prospects_refresh":  # every draft year, one run
-            assert tags["dagster/asset_partition_range_start"] == "2021"
-            assert tags["dagster/asset_partition_range_end"] == "2025"
         if run["jobName"] in ("market_definition", "market_ohlcv_1d"):  # months, one run
             assert tags["dagster/asset_partition_range_start"] == "2024-01-01"
             assert tags["dagster/asset_partition_range_end"] == "2024-02-01"
