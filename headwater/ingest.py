@@ -333,8 +333,7 @@ def execute(plan: Plan, log_format: str = "text", verbose: bool = False) -> int:
             job.partitions_def.get_partition_keys_in_range(dg.PartitionKeyRange(*step.partitions))
         )
 
-    total = sum(partitions_in(step) for step in plan.steps if step.job.startswith("market_"))
-    total = total or sum(partitions_in(step) for step in plan.steps)
+    total = sum(partitions_in(step) for step in plan.steps)
     bar = None
     if as_json:
         emit(

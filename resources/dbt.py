@@ -30,6 +30,16 @@ dbt_project = DbtProject(
 )
 
 
+# Dagster's eager() without "any dependency missing": canonical tables are partitioned (by
+# month, day) and most users never load every partition since the start date, so a missing
+# partition upstream must not stop the marts from following the ones that are loaded.
+FOLLOW_INPUTS = (
+    AutomationCondition.eager()
+    .without(~AutomationCondition.any_deps_missing())
+    .with_label("eager, partial history allowed")
+)
+
+
 class HeadwaterTranslator(DagsterDbtTranslator):
     # dagster-dbt's metadata key for the DbtProject (dagster_dbt.asset_utils, not exported).
     PROJECT_METADATA_KEY = "dagster_dbt/project"

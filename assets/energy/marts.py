@@ -11,19 +11,11 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from resources.dbt import HeadwaterTranslator, dbt_build, dbt_project
+from resources.dbt import FOLLOW_INPUTS, HeadwaterTranslator, dbt_build, dbt_project
 from resources.warehouse import DuckDBWarehouse
 
 CANONICAL_KEY = dg.AssetKey(["canonical", "commodity_prices"])
 
-# Dagster's eager() without "any dependency missing": canonical prices are partitioned by
-# month and most users never load every month since the start date, so a missing month
-# upstream must not stop the marts from following the months that are loaded.
-FOLLOW_INPUTS = (
-    dg.AutomationCondition.eager()
-    .without(~dg.AutomationCondition.any_deps_missing())
-    .with_label("eager, partial history allowed")
-)
 # The dbt tests on canonical prices run when canonical prices have changed.
 TEST_WHEN_UPDATED = (
     dg.AutomationCondition.any_deps_updated().since_last_handled()

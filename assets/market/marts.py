@@ -14,14 +14,14 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from assets.market.assets import CONFIG
-from resources.dbt import HeadwaterTranslator, dbt_build, dbt_environment, dbt_project
-from resources.warehouse import DuckDBWarehouse
-
-FOLLOW_INPUTS = (
-    dg.AutomationCondition.eager()
-    .without(~dg.AutomationCondition.any_deps_missing())
-    .with_label("eager, partial history allowed")
+from resources.dbt import (
+    FOLLOW_INPUTS,
+    HeadwaterTranslator,
+    dbt_build,
+    dbt_environment,
+    dbt_project,
 )
+from resources.warehouse import DuckDBWarehouse
 
 
 class MarketTranslator(HeadwaterTranslator):

@@ -10,8 +10,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from assets.energy.marts import FOLLOW_INPUTS
-from resources.dbt import HeadwaterTranslator, dbt_build, dbt_project
+from resources.dbt import FOLLOW_INPUTS, HeadwaterTranslator, dbt_build, dbt_project
 from resources.warehouse import DuckDBWarehouse
 
 # The dbt source tests on canonical tables run when those tables have changed.
