@@ -18,6 +18,9 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster
 endif
 export HEADWATER_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
 
+# Test processes: each gets its own warehouse, sample data and Dagster home (tests/conftest.py).
+TEST_WORKERS ?= 2
+
 .PHONY: setup demo dev test lint bench clean
 
 $(BIN)/python:
@@ -43,7 +46,7 @@ dev: setup
 	bash scripts/dev.sh
 
 test: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: setup
 	$(BIN)/ruff check .

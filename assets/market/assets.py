@@ -315,10 +315,10 @@ def canonical_checks(
             "AND (contract IS NULL OR root IS NULL)",
             params,
         ).fetchall()[0][0]
-        found = con.execute(
+        found = con.sql(
             f"SELECT {keys}, count(*) AS n FROM {qualified} WHERE {where} "
             f"GROUP BY {keys} HAVING count(*) > 1",
-            params,
+            params=params,
         ).to_arrow_table()
         dupe_total += found.num_rows
         if found.num_rows and sum(t.num_rows for t in dupes) < SAMPLE_ROWS:

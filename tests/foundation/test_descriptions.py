@@ -87,7 +87,9 @@ def test_every_dbt_model_and_test_has_a_description():
 
 
 @pytest.mark.parametrize(
-    "spec", defs.resolve_all_asset_specs(), ids=lambda s: s.key.to_user_string()
+    "spec",
+    sorted(defs.resolve_all_asset_specs(), key=lambda s: s.key.to_user_string()),
+    ids=lambda s: s.key.to_user_string(),
 )
 def test_definition_metadata_is_renderable(spec):
     unrenderable = {
