@@ -5,6 +5,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # HEADWATER_INSTANCE=postgres: the Dagster instance in PostgreSQL (deploy/postgres-storage.yaml).
+# HEADWATER_PROFILE=distributed: the Postgres instance and warehouse, steps on Celery workers.
+ifeq ($(HEADWATER_PROFILE),distributed)
+HEADWATER_INSTANCE := postgres
+export DAGSTER_HOME ?= $(CURDIR)/.dagster-distributed
+endif
 ifeq ($(HEADWATER_INSTANCE),postgres)
 export DAGSTER_HOME ?= $(CURDIR)/.dagster-postgres
 export HEADWATER_PG_HOST ?= 127.0.0.1
@@ -56,4 +61,4 @@ bench: setup
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf data .dagster dbt_project/target
+	rm -rf data .dagster .dagster-postgres .dagster-distributed dbt_project/target

@@ -17,15 +17,16 @@ CHECKS_BEFORE = {
     # Read-only reports: the settings (status reads the thresholds) and a usable DAGSTER_HOME.
     "status": ["settings", "instance_dir"],
     "history": ["instance_dir"],
+    "worker": ["settings", "mode", "keys", "instance_dir"],
 }
 
 
 # Commands that only read: they leave the instance as it is (no dead-run clean-up).
-READ_ONLY = {"status", "history", "list-jobs"}
+READ_ONLY = {"status", "history", "list-jobs", "worker"}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from headwater import demo, history, ingest, simulate, status
+    from headwater import demo, history, ingest, simulate, status, worker
 
     parser = argparse.ArgumentParser(
         prog="headwater",
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_parser(sub)
     status.add_parser(sub)
     history.add_parser(sub)
+    worker.add_parser(sub)
     return parser
 
 
@@ -54,6 +56,7 @@ EXAMPLES = """examples:
   headwater doctor                                        check the setup, one line each
   headwater status                                        warehouse, freshness, assets, automation
   headwater history --limit 50 --job energy_daily_prices  past runs, newest first
+  HEADWATER_PROFILE=distributed headwater worker          run steps on Celery (scaling out)
 
 Each command's own help: headwater <command> --help"""
 

@@ -27,7 +27,9 @@ from dagster._core.remote_origin import (
     RemoteRepositoryOrigin,
 )
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+from dagster._utils.hosted_user_process import recon_job_from_origin
 
+from headwater import settings
 from headwater.settings import REPO_ROOT
 
 LOCATION_NAME = "headwater"  # workspace.yaml
@@ -76,4 +78,7 @@ def execute(
         remote_job_origin=remote,
         job_code_origin=python,
     )
-    return execute_run(InMemoryJob(job), run, instance, raise_on_error=False)
+    # The Celery executor (distributed profile) sends each step to workers that load the
+    # job from its origin: the run needs the reconstructable job, not the one in memory.
+    runnable = recon_job_from_origin(python) if settings.distributed() else InMemoryJob(job)
+    return execute_run(runnable, run, instance, raise_on_error=False)

@@ -104,10 +104,14 @@ def run_job(
     # The run writes the warehouse this command was pointed at (HEADWATER_WAREHOUSE now),
     # whatever it was when the definitions were first imported in this process.
     extra = dict(run_config or {})
+    warehouse = (
+        {}
+        if settings.distributed()
+        else {"warehouse": {"config": {"path": str(settings.warehouse_path())}}}
+    )
     config = {
         "loggers": {"console": {"config": {"log_level": log_level}}},
-        "resources": {"warehouse": {"config": {"path": str(settings.warehouse_path())}}}
-        | extra.pop("resources", {}),
+        "resources": warehouse | extra.pop("resources", {}),
     } | extra
     run_id = str(uuid.uuid4())
     result = None

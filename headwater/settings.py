@@ -50,9 +50,11 @@ def config_path() -> Path:
 
 
 def export_warehouse_env() -> None:
-    """dbt's profile reads the warehouse path from HEADWATER_WAREHOUSE; make sure it is set
-    (absolute) for dbt subprocesses and the in-process dbt runner alike."""
+    """dbt's profile reads the warehouse from HEADWATER_WAREHOUSE (embedded) or the
+    HEADWATER_PG_* settings (distributed); make sure they are set for dbt subprocesses and
+    the in-process dbt runner alike."""
     os.environ["HEADWATER_WAREHOUSE"] = str(warehouse_path())
+    export_profile_env()
 
 
 def dbt_executable() -> Path:
@@ -75,19 +77,84 @@ POSTGRES_ENV = {
 EVENT_BATCH_SIZE = "500"
 
 
+PROFILES = ("embedded", "distributed")
+
+
+def profile() -> str:
+    """HEADWATER_PROFILE: `embedded` (default: DuckDB warehouse, in-process executor) or
+    `distributed` (PostgreSQL warehouse and instance, steps on Celery workers)."""
+    name = os.environ.get("HEADWATER_PROFILE", "embedded").strip().lower() or "embedded"
+    if name not in PROFILES:
+        raise SettingsError(f"HEADWATER_PROFILE={name!r}: expected one of {', '.join(PROFILES)}")
+    return name
+
+
+def distributed() -> bool:
+    return profile() == "distributed"
+
+
+def warehouse_engine() -> str:
+    """The warehouse's engine on this profile: `duckdb` (embedded) or `postgres`."""
+    return "postgres" if distributed() else "duckdb"
+
+
 def instance_kind() -> str:
-    """HEADWATER_INSTANCE: `sqlite` (default, embedded) or `postgres` (dagster-postgres)."""
-    kind = os.environ.get("HEADWATER_INSTANCE", "sqlite").strip().lower() or "sqlite"
+    """HEADWATER_INSTANCE: `sqlite` (default, embedded) or `postgres` (dagster-postgres);
+    always `postgres` on the distributed profile, whose workers share the instance."""
+    default = "postgres" if distributed() else "sqlite"
+    kind = os.environ.get("HEADWATER_INSTANCE", default).strip().lower() or default
     if kind not in INSTANCE_KINDS:
         raise SettingsError(
             f"HEADWATER_INSTANCE={kind!r}: expected one of {', '.join(INSTANCE_KINDS)}"
         )
+    if distributed() and kind != "postgres":
+        raise SettingsError(
+            f"HEADWATER_INSTANCE={kind!r} with HEADWATER_PROFILE=distributed: Celery workers "
+            "share the run's instance, which must be postgres (unset HEADWATER_INSTANCE)"
+        )
     return kind
+
+
+# The distributed profile's warehouse: a database on the instance's PostgreSQL server (same
+# HEADWATER_PG_HOST / PORT / USER / PASSWORD) unless these say otherwise.
+WAREHOUSE_PG_DB = "HEADWATER_WAREHOUSE_DB"
+WAREHOUSE_PG_DB_DEFAULT = "headwater"
+# The Celery broker and result backend of the distributed profile (RabbitMQ by default;
+# Redis: redis://127.0.0.1:6379/0 for both).
+CELERY_ENV = {
+    "HEADWATER_CELERY_BROKER": "pyamqp://guest@127.0.0.1:5672//",
+    "HEADWATER_CELERY_BACKEND": "rpc://",
+}
+
+
+def warehouse_postgres() -> dict[str, str]:
+    """Connection settings of the Postgres warehouse (the password is read where it is used,
+    never stored in a resource's config)."""
+    env = {name: os.environ.get(name, default) for name, default in POSTGRES_ENV.items()}
+    return {
+        "host": env["HEADWATER_PG_HOST"],
+        "port": env["HEADWATER_PG_PORT"],
+        "user": env["HEADWATER_PG_USER"],
+        "dbname": os.environ.get(WAREHOUSE_PG_DB, WAREHOUSE_PG_DB_DEFAULT),
+    }
+
+
+def export_profile_env() -> None:
+    """On the distributed profile: the Postgres and Celery defaults where unset, and dbt's
+    target, in this process's environment (inherited by run workers and dbt)."""
+    if not distributed():
+        os.environ.setdefault("HEADWATER_DBT_TARGET", "duckdb")
+        return
+    for name, default in (POSTGRES_ENV | CELERY_ENV).items():
+        os.environ.setdefault(name, default)
+    os.environ.setdefault(WAREHOUSE_PG_DB, WAREHOUSE_PG_DB_DEFAULT)
+    os.environ["HEADWATER_DBT_TARGET"] = "postgres"
 
 
 def export_instance_env() -> None:
     """For a Postgres instance: its connection settings' defaults where unset, and event
     batching, in this process's environment (inherited by run workers and dbt)."""
+    export_profile_env()
     if instance_kind() == "postgres":
         for name, default in POSTGRES_ENV.items():
             os.environ.setdefault(name, default)
@@ -97,7 +164,9 @@ def export_instance_env() -> None:
 def dagster_home() -> Path:
     """The Dagster instance directory (DAGSTER_HOME; default .dagster/ in the repo, or
     .dagster-postgres/ with HEADWATER_INSTANCE=postgres, so the two never mix)."""
-    default = ".dagster-postgres" if instance_kind() == "postgres" else ".dagster"
+    default = {"sqlite": ".dagster", "postgres": ".dagster-postgres"}[instance_kind()]
+    if distributed():
+        default = ".dagster-distributed"
     return _path_from_env("DAGSTER_HOME", REPO_ROOT / default)
 
 
@@ -148,11 +217,37 @@ def ensure_dagster_home() -> Path:
 
 def instance_yaml_text() -> str:
     """The instance's dagster.yaml: the repo's, plus the Postgres storage for a Postgres
-    instance."""
+    instance, plus the distributed profile's changes (deploy/distributed/dagster.yaml)."""
     ours = (REPO_ROOT / "dagster.yaml").read_text()
     if instance_kind() == "postgres":
         ours += "\n" + POSTGRES_STORAGE.read_text()
+    if distributed():
+        import yaml
+
+        merged = _merge(yaml.safe_load(ours), yaml.safe_load(DISTRIBUTED_INSTANCE.read_text()))
+        ours = f"{DISTRIBUTED_HEADER}\n" + yaml.safe_dump(
+            merged, sort_keys=False, default_flow_style=False
+        )
     return ours
+
+
+DISTRIBUTED_INSTANCE = REPO_ROOT / "deploy" / "distributed" / "dagster.yaml"
+DISTRIBUTED_HEADER = (
+    "# Distributed profile instance: the repo's dagster.yaml, deploy/postgres-storage.yaml and "
+    "deploy/distributed/dagster.yaml merged (headwater/settings.py writes it)."
+)
+
+
+def _merge(base: dict, override: dict) -> dict:
+    """`override`'s keys over `base`'s, mappings merged key by key."""
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = (
+            _merge(out[key], value)
+            if isinstance(value, dict) and isinstance(out.get(key), dict)
+            else value
+        )
+    return out
 
 
 def _copy_instance_yaml(home: Path) -> None:
@@ -247,14 +342,18 @@ def _create_postgres_storage() -> None:
             con.autocommit = True  # CREATE DATABASE cannot run in a transaction
             with con.cursor() as cur:
                 db = env["HEADWATER_PG_DB"]
+                # Two processes starting on a new instance at once (a worker, the daemon)
+                # would both create the database and its tables: one at a time, on a lock
+                # the server frees if this process dies.
+                cur.execute("SELECT pg_advisory_lock(hashtext(%s))", [f"headwater instance {db}"])
                 cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db])
                 if cur.fetchone() is None:
                     cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db)))
+                from dagster import DagsterInstance
+
+                DagsterInstance.get().dispose()
         finally:
             con.close()
-        from dagster import DagsterInstance
-
-        DagsterInstance.get().dispose()
     except Exception as exc:  # psycopg2 and sqlalchemy errors alike: the fix is the same
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise SettingsError(

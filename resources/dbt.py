@@ -10,7 +10,6 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 from dagster import AssetCheckSpec, AssetKey, AssetSpec, AutomationCondition
@@ -23,7 +22,6 @@ from dagster_dbt import (
 from packaging import version
 
 from headwater import settings
-from resources.warehouse import warehouse_lock
 
 dbt_project = DbtProject(
     project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR
@@ -146,13 +144,8 @@ def dbt_environment(**values: str) -> Iterator[None]:
 
 
 def dbt_build(context, dbt: DbtCliResource, warehouse) -> Iterator:
-    """`dbt build` for the selected models under the warehouse lock, streaming events.
-
-    dbt opens the DuckDB file itself, in a subprocess: point it at the warehouse
-    resource's file and hold the writer lock while it runs.
-    """
-    with (
-        dbt_environment(HEADWATER_WAREHOUSE=str(Path(warehouse.path).resolve())),
-        warehouse_lock(warehouse.path, warehouse.lock_timeout_s),
-    ):
+    """`dbt build` for the selected models, streaming events: dbt runs in a subprocess,
+    pointed at the warehouse resource's database (its target and connection) and under
+    its writer lock (DuckDB's one writer; nothing for PostgreSQL)."""
+    with dbt_environment(**warehouse.dbt_env()), warehouse.writer_lock():
         yield from dbt.cli(["build"], context=context).stream()

@@ -26,9 +26,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 from dagster import ConfigurableResource
 from pydantic import Field
@@ -151,11 +152,15 @@ def lock_holder(lock_path: str) -> str:
         return "another process"
 
 
-class DuckDBWarehouse(ConfigurableResource):
-    """The embedded warehouse. `path` defaults to HEADWATER_WAREHOUSE or data/warehouse.duckdb."""
+class Warehouse(ConfigurableResource):
+    """What the domains write and read the warehouse through, on either engine: replace a
+    window (`replace_rows`, `replace_many`, `replace_in_batches`, `replace_table`, each one
+    transaction), read a window or a query (`read_window`, `query`), and what dbt needs
+    (`dbt_env`, `writer_lock`). DuckDBWarehouse (embedded) and PostgresWarehouse
+    (resources/warehouse_postgres.py, distributed) implement it; engine-specific SQL lives
+    in those two modules and in dbt macros, not in domain code."""
 
-    path: str = Field(default_factory=lambda: str(settings.warehouse_path()))
-    lock_timeout_s: float = 1800.0
+    engine: ClassVar[str]
 
     def setup_for_execution(self, context) -> None:
         """In a run: record which process executes it (so a killed run can be told from a
@@ -166,6 +171,53 @@ class DuckDBWarehouse(ConfigurableResource):
 
             context.instance.add_run_tags(run.run_id, process_tags())
             describe_holder(f"run {run.run_id} ({run.job_name})")
+
+    def read_window(self, table: str, column: str, start: Any, end: Any) -> pd.DataFrame:
+        """Rows of `table` with start <= column < end; empty if the table is not there yet."""
+        if not self.table_exists(table):
+            return pd.DataFrame()
+        sql = f"SELECT * FROM {quote_table(table)} WHERE {_column(column)} >= ? AND {_column(column)} < ?"
+        return self.query(sql, [start, end]).to_pandas()
+
+    def table_exists(self, table: str) -> bool:
+        [exists] = self.query(
+            "SELECT count(*) AS n FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_name = ?",
+            table.split("."),
+        )["n"].to_pylist()
+        return exists > 0
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
+        raise NotImplementedError
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment variables dbt's profile reads to reach this warehouse."""
+        raise NotImplementedError
+
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """Held while dbt writes this warehouse."""
+        yield
+
+
+class DuckDBWarehouse(Warehouse):
+    """The embedded warehouse. `path` defaults to HEADWATER_WAREHOUSE or data/warehouse.duckdb."""
+
+    engine: ClassVar[str] = "duckdb"
+    path: str = Field(default_factory=lambda: str(settings.warehouse_path()))
+    lock_timeout_s: float = 1800.0
+
+    def dbt_env(self) -> dict[str, str]:
+        return {
+            "HEADWATER_WAREHOUSE": str(Path(self.path).resolve()),
+            "HEADWATER_DBT_TARGET": "duckdb",
+        }
+
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """dbt opens the DuckDB file itself, in a subprocess: it runs under the writer lock."""
+        with warehouse_lock(self.path, self.lock_timeout_s):
+            yield
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -5,7 +5,7 @@ set -euo pipefail
 set -m  # own process groups, so the signal reaches each server's children too
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
-if [ "${HEADWATER_INSTANCE:-sqlite}" = postgres ]; then
+if [ "${HEADWATER_INSTANCE:-sqlite}" = postgres ] || [ "${HEADWATER_PROFILE:-embedded}" = distributed ]; then
   # The Postgres instance reads its connection from these (deploy/postgres-storage.yaml).
   export HEADWATER_PG_HOST="${HEADWATER_PG_HOST:-127.0.0.1}" HEADWATER_PG_PORT="${HEADWATER_PG_PORT:-5432}"
   export HEADWATER_PG_USER="${HEADWATER_PG_USER:-postgres}" HEADWATER_PG_PASSWORD="${HEADWATER_PG_PASSWORD:-}"

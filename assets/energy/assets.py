@@ -23,10 +23,11 @@ from assets.energy.rules import (
     duplicate_keys,
     out_of_range,
 )
+from headwater import settings
 from headwater.policies import SOURCE_RETRY
 from headwater.quality import Rejection, quarantine_sample_md, quarantine_table
 from resources.http import SourceError
-from resources.warehouse import DuckDBWarehouse, quote_table, table_exists
+from resources.warehouse import Warehouse
 
 CONFIG: EnergyConfig = load_energy_config()
 GROUP = "energy"
@@ -48,7 +49,7 @@ MONTHLY_ASSET = dict(
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool="warehouse",
-    kinds={"python", "duckdb"},
+    kinds={"python", settings.warehouse_engine()},
 )
 
 
@@ -82,13 +83,9 @@ def _rows_md(df: pd.DataFrame) -> dg.MetadataValue:
     return dg.MetadataValue.md(df.head(SAMPLE_ROWS).to_markdown(index=False) if len(df) else "none")
 
 
-def _read_window(warehouse: DuckDBWarehouse, table: str, start: date, end: date) -> pd.DataFrame:
+def _read_window(warehouse: Warehouse, table: str, start: date, end: date) -> pd.DataFrame:
     """Rows of `table` with start <= price_date < end; empty if the table is not there yet."""
-    with warehouse.connect() as con:
-        if not table_exists(con, table):
-            return pd.DataFrame()
-        sql = f"SELECT * FROM {quote_table(table)} WHERE price_date >= ? AND price_date < ?"
-        return con.sql(sql, params=[start, end]).to_arrow_table().to_pandas()
+    return warehouse.read_window(table, "price_date", start, end)
 
 
 # ---- staging ---------------------------------------------------------------------------------
@@ -165,7 +162,7 @@ def _rejected_table(rejected: list[tuple[Rejection, date]]) -> pa.Table:
     )
 
 
-def publish(warehouse: DuckDBWarehouse, source: str, load: SourceLoad, start: date, end: date):
+def publish(warehouse: Warehouse, source: str, load: SourceLoad, start: date, end: date):
     """Replace the window in staging.<source>_prices and quarantine.<source>_prices by the
     load, and clear what an earlier failed load of the window held aside."""
     warehouse.replace_rows(f"staging.{source}_prices", load.rows, "price_date", start, end)
@@ -175,7 +172,7 @@ def publish(warehouse: DuckDBWarehouse, source: str, load: SourceLoad, start: da
 
 
 def hold(
-    warehouse: DuckDBWarehouse, source: str, load: SourceLoad, start: date, end: date, why: str
+    warehouse: Warehouse, source: str, load: SourceLoad, start: date, end: date, why: str
 ) -> int:
     """Keep a load that failed its gate aside, in holding.<source>_prices (the quarantine
     shape): its rejected records with their own rule and reason, its valid rows under the
@@ -193,9 +190,7 @@ def hold(
     return warehouse.replace_rows(HOLDING.format(source), held, "price_date", start, end)
 
 
-def load_source(
-    warehouse: DuckDBWarehouse, client, source: str, start: date, end: date
-) -> SourceLoad:
+def load_source(warehouse: Warehouse, client, source: str, start: date, end: date) -> SourceLoad:
     """Fetch, apply the record rules and publish a window without judging it (the plain
     path, as the benchmark runs it)."""
     load = fetch_source(client, source, start, end)
@@ -226,7 +221,7 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
         ],
     )
     def _staging(context: dg.AssetExecutionContext):
-        warehouse: DuckDBWarehouse = context.resources.warehouse
+        warehouse: Warehouse = context.resources.warehouse
         client = getattr(context.resources, source)
         start, end = _window(context)
 
@@ -366,7 +361,7 @@ WARN_CHECKS = {
         for name, doc in WARN_CHECKS.items()
     ],
 )
-def commodity_prices(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
+def commodity_prices(context: dg.AssetExecutionContext, warehouse: Warehouse):
     start, end = _window(context)
     frames = []
     for source in SOURCES:

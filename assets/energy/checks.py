@@ -7,7 +7,7 @@ import pandas as pd
 
 from assets.energy.assets import CANONICAL_KEY, CONFIG
 from assets.energy.rules import business_days_between, last_business_day_before
-from resources.warehouse import DuckDBWarehouse
+from resources.warehouse import Warehouse
 
 
 def stale_commodities(
@@ -37,7 +37,7 @@ def stale_commodities(
     description="W-04 (WARN): the newest price per commodity is at most "
     "energy.freshness_business_days business days behind the last business day (weekends aware).",
 )
-def prices_are_fresh(warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
+def prices_are_fresh(warehouse: Warehouse) -> dg.AssetCheckResult:
     found = warehouse.query(
         "SELECT commodity, max(price_date) AS latest FROM canonical.commodity_prices GROUP BY commodity"
     ).to_pylist()

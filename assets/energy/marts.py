@@ -12,7 +12,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from resources.dbt import FOLLOW_INPUTS, HeadwaterTranslator, dbt_build, dbt_project
-from resources.warehouse import DuckDBWarehouse
+from resources.warehouse import Warehouse
 
 CANONICAL_KEY = dg.AssetKey(["canonical", "commodity_prices"])
 
@@ -41,9 +41,7 @@ class EnergyTranslator(HeadwaterTranslator):
     pool="warehouse",
     name="energy_dbt",  # the energy dbt step: the marts, their tests, the tests on canonical prices
 )
-def energy_marts(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBWarehouse
-):
+def energy_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     yield from dbt_build(context, dbt, warehouse)
 
 

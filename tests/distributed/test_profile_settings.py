@@ -1,0 +1,60 @@
+"""Choosing the profile: one setting, and every way it can be wrong is one line naming the
+setting, exit code 2, before anything runs (no traceback)."""
+
+import pytest
+
+from tests.foundation.test_doctor import finish, fresh_env, start
+
+INGEST = ["ingest", "--api", "eia", "--start-date", "2024-01-01", "--end-date", "2024-01-31"]
+
+CASES = {
+    "bad_profile": (
+        {"HEADWATER_PROFILE": "cluster"},
+        INGEST,
+        "headwater: HEADWATER_PROFILE='cluster': expected one of embedded, distributed",
+    ),
+    "sqlite_instance": (
+        {"HEADWATER_PROFILE": "distributed", "HEADWATER_INSTANCE": "sqlite"},
+        INGEST,
+        "headwater: HEADWATER_INSTANCE='sqlite' with HEADWATER_PROFILE=distributed: Celery "
+        "workers share the run's instance, which must be postgres (unset HEADWATER_INSTANCE)",
+    ),
+    "postgres_down_ingest": (
+        {"HEADWATER_PROFILE": "distributed", "HEADWATER_PG_PORT": "1"},
+        INGEST,
+        "headwater: Postgres instance storage at 127.0.0.1:1/dagster cannot be used",
+    ),
+    "postgres_down_worker": (
+        {"HEADWATER_PROFILE": "distributed", "HEADWATER_PG_PORT": "1"},
+        ["worker"],
+        "headwater: Postgres instance storage at 127.0.0.1:1/dagster cannot be used",
+    ),
+    "worker_on_embedded": (
+        {},
+        ["worker"],
+        "headwater: headwater worker runs steps of the distributed profile: set "
+        "HEADWATER_PROFILE=distributed",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("profiles")
+    procs = {}
+    for case, (changes, args, _) in CASES.items():
+        env = fresh_env(root / case)
+        for name in ("HEADWATER_PROFILE", "HEADWATER_INSTANCE", "HEADWATER_PG_PORT"):
+            env.pop(name, None)
+        procs[case] = start(args, env | changes)
+    return {case: finish(proc) for case, proc in procs.items()}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_bad_profile_setting_is_one_line(runs, case):
+    done = runs[case]
+    expected = CASES[case][2]
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(expected), done.stderr
+    assert "Traceback" not in done.stderr
