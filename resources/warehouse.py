@@ -179,16 +179,32 @@ class Warehouse(ConfigurableResource):
         sql = f"SELECT * FROM {quote_table(table)} WHERE {_column(column)} >= ? AND {_column(column)} < ?"
         return self.query(sql, [start, end]).to_pandas()
 
-    def table_exists(self, table: str) -> bool:
-        [exists] = self.query(
-            "SELECT count(*) AS n FROM information_schema.tables "
-            "WHERE table_schema = ? AND table_name = ?",
-            table.split("."),
-        )["n"].to_pylist()
-        return exists > 0
+    def table_exists(self, table: str, con: Any = None) -> bool:
+        return (
+            self.scalar(
+                "SELECT count(*) FROM information_schema.tables "
+                "WHERE table_schema = ? AND table_name = ?",
+                table.split("."),
+                con,
+            )
+            > 0
+        )
 
-    def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
+    @contextmanager
+    def session(self, memory_mb: int | None = None) -> Iterator[Any]:
+        """A connection for several reads and writes in a row (`con=` of the methods here).
+        `memory_mb` caps what the engine keeps in memory (DuckDB's buffer pool), if it can."""
+        with self.connect() as con:
+            yield con
+
+    def query(self, sql: str, params: list[Any] | None = None, con: Any = None) -> pa.Table:
+        """The rows of a query (written with `?` placeholders) as an Arrow table."""
         raise NotImplementedError
+
+    def scalar(self, sql: str, params: list[Any] | None = None, con: Any = None) -> Any:
+        """The first column of the first row of a query (None if it has no rows)."""
+        table = self.query(sql, params, con)
+        return table.column(0)[0].as_py() if table.num_rows else None
 
     def dbt_env(self) -> dict[str, str]:
         """Environment variables dbt's profile reads to reach this warehouse."""
@@ -230,9 +246,25 @@ class DuckDBWarehouse(Warehouse):
             finally:
                 con.close()
 
-    def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
+    @contextmanager
+    def session(self, memory_mb: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         with self.connect() as con:
-            return con.sql(sql, params=params or None).to_arrow_table()
+            if memory_mb:
+                # DuckDB keeps what it writes in its buffer pool (up to 80% of RAM by
+                # default): a cap keeps a long load's memory flat; written blocks are on disk.
+                con.execute(f"SET memory_limit = '{int(memory_mb)}MB'")
+            yield con
+
+    def query(
+        self,
+        sql: str,
+        params: list[Any] | None = None,
+        con: duckdb.DuckDBPyConnection | None = None,
+    ) -> pa.Table:
+        if con is None:
+            with self.connect() as own:
+                return self.query(sql, params, own)
+        return con.sql(sql, params=params or None).to_arrow_table()
 
     def replace_rows(
         self,

@@ -169,11 +169,15 @@ class PostgresWarehouse(Warehouse):
         finally:
             con.close()
 
-    def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
-        with self.connect() as con, con.cursor() as cur:
+    def query(self, sql: str, params: list[Any] | None = None, con: Any = None) -> pa.Table:
+        if con is None:
+            with self.connect() as own:
+                return self.query(sql, params, own)
+        with con.cursor() as cur:
             cur.execute(translate(sql), params or None)
             names = [d.name for d in cur.description]
             rows = cur.fetchall()
+        con.commit()  # a read ends its transaction: a session never holds one open
         return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)})
 
     def dbt_env(self) -> dict[str, str]:

@@ -12,7 +12,7 @@ from psycopg2 import sql
 
 from resources.warehouse import DuckDBWarehouse
 from resources.warehouse_postgres import PostgresWarehouse, translate
-from tests.distributed.test_distributed import _admin
+from tests.distributed.compare import _admin
 
 
 @pytest.fixture

@@ -1,10 +1,6 @@
-"""The distributed profile (HEADWATER_PROFILE=distributed) on the real services of this
-machine: PostgreSQL for the instance and the warehouse, RabbitMQ as the broker, and two
-`headwater worker` processes. A domain run there gives the same tables, row for row, as
-the embedded profile (DuckDB, in process) on the same sample data.
-
-Each module run gets its own RabbitMQ virtual host and its own two databases, removed
-afterwards."""
+"""What the distributed tests share: one distributed setup per test module (its own
+RabbitMQ virtual host, its own instance and warehouse databases, two `headwater worker`
+processes), an embedded setup beside it, and row-for-row comparison of their tables."""
 
 import json
 import math
@@ -21,7 +17,6 @@ from pathlib import Path
 
 import duckdb
 import psycopg2
-import pytest
 from psycopg2 import sql
 
 from tests.conftest import REPO_ROOT
@@ -66,8 +61,7 @@ def _rabbitmqctl(*args: str) -> None:
     subprocess.run([RABBITMQCTL, *args], check=True, capture_output=True, timeout=60)
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def cluster_setup(tmp_path_factory):
     """Names and environments of one distributed setup, and its two workers."""
     work = tmp_path_factory.mktemp("distributed")
     suffix = uuid.uuid4().hex[:10]
@@ -199,129 +193,3 @@ def warehouse_tables(path: Path, schemas: tuple[str, ...]) -> list[str]:
             list(schemas),
         ).fetchall()
     return [name for (name,) in found]
-
-
-ENERGY_PLAN = [
-    ("energy_daily_prices", ("2024-01-01", "2024-06-01")),
-    ("energy_marts_refresh", None),
-]
-
-
-@pytest.mark.timeout(900)
-def test_energy_on_the_distributed_profile_gives_the_embedded_tables(cluster):
-    distributed = run_plan(cluster["env"], ENERGY_PLAN)
-    assert [(job, ok) for job, _, ok, _ in distributed] == [(j, True) for j, _ in ENERGY_PLAN]
-    # The staging steps of the three sources went to the workers, and both took some.
-    assert set().union(*(set(w) for *_, w in distributed)) == {"w1@test", "w2@test"}
-
-    embedded = run_plan(cluster["embedded"], ENERGY_PLAN)
-    assert all(ok for _, _, ok, _ in embedded)
-
-    duck = Path(cluster["embedded"]["HEADWATER_WAREHOUSE"])
-    tables = warehouse_tables(duck, ("staging", "quarantine", "canonical", "holding", "marts"))
-    assert {"canonical.commodity_prices", "staging.eia_prices", "marts.price_returns"} <= set(
-        tables
-    )
-    compared = {}
-    for table in tables:
-        names, expected = duckdb_rows(duck, table)
-        got = postgres_rows(cluster["env"]["HEADWATER_WAREHOUSE_DB"], table, names)
-        assert same_rows(got, expected), f"{table}: {len(got)} rows vs {len(expected)} embedded"
-        compared[table] = len(expected)
-    assert compared["canonical.commodity_prices"] > 300
-    assert sum(compared[t] for t in compared if t.startswith("quarantine.")) > 0
-
-
-RUN_ONE = textwrap.dedent(
-    """
-    import json, sys
-    import dagster as dg
-    from headwater import settings
-    from headwater.runs import load_defs, run_job
-
-    settings.ensure_dagster_home()
-    settings.export_warehouse_env()
-    with dg.DagsterInstance.get() as instance:
-        result = run_job(load_defs(), sys.argv[1], tuple(json.loads(sys.argv[2])), instance)
-        steps = {}
-        for record in instance.all_logs(result.run_id):
-            event = record.dagster_event
-            if event is not None and event.event_type_value in ("STEP_START", "STEP_SUCCESS"):
-                steps.setdefault(event.step_key, []).append([event.event_type_value, event.pid])
-        print(json.dumps({"success": result.success, "steps": steps}))
-    """
-)
-KILL_RANGE = ("2016-01-01", "2023-12-01")
-
-
-def _step_started_by(db: str, pid: int, after_id: int) -> bool:
-    con = psycopg2.connect(dbname=db, **PG)
-    try:
-        with con.cursor() as cur:
-            cur.execute(
-                "SELECT count(*) FROM event_logs WHERE id > %s AND dagster_event_type = "
-                "'STEP_START' AND event LIKE %s",
-                [after_id, f'%"pid": {pid},%'],
-            )
-            return cur.fetchone()[0] > 0
-    finally:
-        con.close()
-
-
-def _last_event_id(db: str) -> int:
-    con = psycopg2.connect(dbname=db, **PG)
-    try:
-        with con.cursor() as cur:
-            cur.execute("SELECT coalesce(max(id), 0) FROM event_logs")
-            return cur.fetchone()[0]
-    finally:
-        con.close()
-
-
-@pytest.mark.timeout(900)
-def test_a_worker_killed_mid_step_hands_the_step_to_another(cluster):
-    """SIGKILL a worker once it has started a step: the broker gives the unacknowledged
-    step to the other worker, the run finishes, and the tables are the embedded profile's.
-    (Runs last in this module: it leaves one worker.)"""
-    (victim, _, _), (survivor, _, _) = cluster["workers"]
-    assert victim.poll() is None and survivor.poll() is None
-    db = cluster["env"]["HEADWATER_PG_DB"]
-    since = _last_event_id(db)
-    args = [sys.executable, "-W", "ignore", "-c", RUN_ONE, "energy_daily_prices"]
-    run = subprocess.Popen(
-        [*args, json.dumps(KILL_RANGE)], cwd=REPO_ROOT, env=cluster["env"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 300
-    while not _step_started_by(db, victim.pid, since):
-        assert run.poll() is None, run.communicate()
-        assert time.monotonic() < deadline, "the victim never started a step"
-        time.sleep(0.02)
-    victim.kill()
-    victim.wait()
-    out, err = run.communicate(timeout=600)
-    assert run.returncode == 0, err[-3000:]
-    report = json.loads(out.strip().splitlines()[-1])
-    assert report["success"], report
-    # The step the victim started was started again, and finished, by the survivor.
-    handed = [events for events in report["steps"].values() if ["STEP_START", victim.pid] in events]
-    assert handed, report["steps"]
-    assert all(events[-1] == ["STEP_SUCCESS", survivor.pid] for events in handed), handed
-    assert all(["STEP_SUCCESS", victim.pid] not in events for events in handed), handed
-
-    embedded = subprocess.run(
-        [*args, json.dumps(KILL_RANGE)], cwd=REPO_ROOT, env=cluster["embedded"],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert embedded.returncode == 0, embedded.stderr[-3000:]
-    duck = Path(cluster["embedded"]["HEADWATER_WAREHOUSE"])
-    for source in ("eia", "fred", "yahoo"):
-        for table in (f"staging.{source}_prices", f"quarantine.{source}_prices"):
-            names, expected = duckdb_rows(duck, table)
-            got = postgres_rows(cluster["env"]["HEADWATER_WAREHOUSE_DB"], table, names)
-            assert same_rows(got, expected), table
-    names, expected = duckdb_rows(duck, "canonical.commodity_prices")
-    got = postgres_rows(
-        cluster["env"]["HEADWATER_WAREHOUSE_DB"], "canonical.commodity_prices", names
-    )
-    assert len(expected) > 5000 and same_rows(got, expected)
