@@ -58,3 +58,35 @@ def test_a_bad_profile_setting_is_one_line(runs, case):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(expected), done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_deploy_templates_name_real_commands_and_settings():
+    """deploy/distributed/: every Procfile command exists in the venv, and every variable of
+    the environment template is one Headwater or Dagster reads (no stale names, no secret)."""
+    import re
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import REPO_ROOT
+
+    deploy = REPO_ROOT / "deploy" / "distributed"
+    for line in (deploy / "Procfile").read_text().splitlines():
+        if line and not line.startswith("#"):
+            binary = line.split(":", 1)[1].split()[0]
+            assert (REPO_ROOT / binary).exists(), line
+            assert Path(binary).name in {p.name for p in Path(sys.executable).parent.iterdir()}
+    code = (
+        "".join(
+            path.read_text()
+            for folder in ("headwater", "resources")
+            for path in (REPO_ROOT / folder).glob("*.py")
+        )
+        + (REPO_ROOT / "dbt_project" / "profiles.yml").read_text()
+    )
+    template = (deploy / "headwater.env.example").read_text()
+    names = re.findall(r"^([A-Z_]+)=(.*)$", template, re.MULTILINE)
+    assert len(names) >= 10
+    for name, value in names:
+        assert name in code or name in {"DAGSTER_HOME", "DAGSTER_EVENT_BATCH_SIZE"}, name
+        if "PASSWORD" in name:
+            assert value == "", name
