@@ -8,7 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import energy, market, prospects, workforce
+from bench import distributed, energy, market, prospects, workforce
 
 LOAD = "import definitions, dagster as dg; dg.Definitions.validate_loadable(definitions.defs)"
 
@@ -65,7 +65,9 @@ def main() -> int:
     print(flush=True)
     status = status or market.main([])
     print(flush=True)
-    return status or workforce.main([]) or 0
+    status = status or workforce.main([])
+    print(flush=True)
+    return status or distributed.main([]) or 0
 
 
 if __name__ == "__main__":
