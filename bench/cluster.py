@@ -90,23 +90,33 @@ def drop_databases(*names: str) -> None:
 
 
 @contextmanager
-def local_cluster(work: Path, workers: int = 2, **changes: str) -> Iterator[dict]:
-    """Yields {"env": the distributed environment, "workers": [(process, log path)]}."""
+def local_cluster(
+    work: Path, workers: int = 2, broker: tuple[str, int] | None = None, **changes: str
+) -> Iterator[dict]:
+    """Yields {"env": the distributed environment, "workers": [(process, log path)]}.
+    `broker`: (node name, port) of a RabbitMQ node of the caller's own (its default
+    virtual host is used) instead of the machine's."""
     suffix = uuid.uuid4().hex[:10]
     vhost = f"headwater_test_{suffix}"
-    rabbitmqctl("add_vhost", vhost)
+    own_node = broker is None  # another node is the caller's own: its default vhost
+    port = 5672 if own_node else broker[1]
+    if own_node:
+        rabbitmqctl("add_vhost", vhost)
+    else:
+        vhost = ""
     env = base_env(
         HEADWATER_PROFILE="distributed",
         HEADWATER_PG_DB=f"headwater_test_{suffix}_instance",
         HEADWATER_WAREHOUSE_DB=f"headwater_test_{suffix}_warehouse",
-        HEADWATER_CELERY_BROKER=f"pyamqp://guest:guest@127.0.0.1:5672/{vhost}",
+        HEADWATER_CELERY_BROKER=f"pyamqp://guest:guest@127.0.0.1:{port}/{vhost}",
         DAGSTER_HOME=str(work / f"distributed_home_{suffix}"),
         HEADWATER_DATA_DIR=str(work / f"distributed_data_{suffix}"),
         **changes,
     )
     started: list[tuple[subprocess.Popen, Path, object]] = []
     try:
-        rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        if own_node:
+            rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
         for n in range(1, workers + 1):
             path = work / f"worker{n}_{suffix}.log"
             log = open(path, "w")  # noqa: SIM115 - closed with the worker
@@ -134,7 +144,8 @@ def local_cluster(work: Path, workers: int = 2, **changes: str) -> Iterator[dict
                 process.kill()
             log.close()
         drop_databases(env["HEADWATER_PG_DB"], env["HEADWATER_WAREHOUSE_DB"])
-        rabbitmqctl("delete_vhost", vhost)
+        if own_node:
+            rabbitmqctl("delete_vhost", vhost)
 
 
 def run_plan(env: dict, plan: list, timeout: float = 1800) -> list:
@@ -148,3 +159,68 @@ def run_plan(env: dict, plan: list, timeout: float = 1800) -> list:
     if done.returncode != 0:
         raise RuntimeError(done.stdout[-2000:] + done.stderr[-3000:])
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"  # run as this user, not the service's
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PrivateBroker:
+    """A RabbitMQ node of its own (own ports, own data directory under `work`), which a
+    test may stop and start again without touching the machine's broker. Its data
+    survives a restart, as a real broker's does."""
+
+    def __init__(self, work: Path):
+        self.port = _free_port()
+        self.name = f"headwater{self.port}@localhost"
+        base = work / f"rabbitmq-{self.port}"
+        base.mkdir(parents=True)
+        self.env = os.environ | {
+            "RABBITMQ_NODENAME": self.name,
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(_free_port()),
+            "RABBITMQ_MNESIA_BASE": str(base / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(base / "log"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(base / "enabled_plugins"),
+            "RABBITMQ_CONFIG_FILE": str(base / "rabbitmq"),
+        }
+        self.log = base / "server.log"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"pyamqp://guest:guest@127.0.0.1:{self.port}//"
+
+    def start(self, timeout: float = 60) -> float:
+        """Start the node and wait until it takes AMQP connections; returns seconds."""
+        import kombu
+
+        started = time.monotonic()
+        with open(self.log, "a") as log:
+            self.process = subprocess.Popen(
+                [RABBITMQ_SERVER], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        while True:
+            try:
+                with kombu.Connection(self.url, connect_timeout=1) as connection:
+                    connection.ensure_connection(max_retries=1)
+                return time.monotonic() - started
+            except Exception:  # not up yet (refused, reset, handshake)
+                if self.process.poll() is not None or time.monotonic() - started > timeout:
+                    raise RuntimeError(
+                        f"RabbitMQ did not start: {self.log.read_text()[-2000:]}"
+                    ) from None
+                time.sleep(0.3)
+
+    def stop(self) -> None:
+        """A clean shutdown (SIGTERM), as a service manager stops it."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=60)

@@ -6,6 +6,7 @@ the environment, never from a file written to disk."""
 import os
 
 import celery.app.trace
+from celery.signals import worker_ready
 from dagster_celery.executor import CeleryExecutor
 from dagster_celery.make_app import make_app
 from dagster_celery.tasks import create_execute_job_task, create_resume_job_task, create_task
@@ -19,6 +20,19 @@ CELERY_SETTINGS = {
     "task_acks_late": True,
     "task_reject_on_worker_lost": True,
     "broker_connection_retry_on_startup": True,
+    # A run sending a step while the broker restarts keeps trying for about five minutes.
+    "task_publish_retry_policy": {
+        "max_retries": 60,
+        "interval_start": 0,
+        "interval_step": 1,
+        "interval_max": 5,
+    },
+    "broker_transport_options": {
+        "max_retries": 60,
+        "interval_start": 0,
+        "interval_step": 1,
+        "interval_max": 5,
+    },
 }
 
 
@@ -45,5 +59,15 @@ app = make_app(
     ).app_args()
 )
 execute_plan = create_task(app)
+
+
+@worker_ready.connect
+def _forget_old_results(**_) -> None:
+    """Results older than `result_expires` (a day) leave the database backend when a
+    worker starts (Celery's own clean-up needs celery beat, which Headwater does not run)."""
+    if hasattr(app.backend, "cleanup"):
+        app.backend.cleanup()
+
+
 execute_job = create_execute_job_task(app)
 resume_job = create_resume_job_task(app)

@@ -119,12 +119,11 @@ def instance_kind() -> str:
 # HEADWATER_PG_HOST / PORT / USER / PASSWORD) unless these say otherwise.
 WAREHOUSE_PG_DB = "HEADWATER_WAREHOUSE_DB"
 WAREHOUSE_PG_DB_DEFAULT = "headwater"
-# The Celery broker and result backend of the distributed profile (RabbitMQ by default;
-# Redis: redis://127.0.0.1:6379/0 for both).
-CELERY_ENV = {
-    "HEADWATER_CELERY_BROKER": "pyamqp://guest@127.0.0.1:5672//",
-    "HEADWATER_CELERY_BACKEND": "rpc://",
-}
+# The Celery broker of the distributed profile (RabbitMQ by default; Redis:
+# redis://127.0.0.1:6379/0). Its result backend, unless HEADWATER_CELERY_BACKEND says
+# otherwise, is the instance's PostgreSQL database: a step's result waits there for the
+# run while the broker restarts (with rpc:// it would be lost with the broker's queues).
+CELERY_ENV = {"HEADWATER_CELERY_BROKER": "pyamqp://guest@127.0.0.1:5672//"}
 
 
 def warehouse_postgres() -> dict[str, str]:
@@ -148,7 +147,21 @@ def export_profile_env() -> None:
     for name, default in (POSTGRES_ENV | CELERY_ENV).items():
         os.environ.setdefault(name, default)
     os.environ.setdefault(WAREHOUSE_PG_DB, WAREHOUSE_PG_DB_DEFAULT)
+    os.environ.setdefault("HEADWATER_CELERY_BACKEND", celery_database_backend())
     os.environ["HEADWATER_DBT_TARGET"] = "postgres"
+
+
+def celery_database_backend() -> str:
+    """Celery's database result backend in the instance's PostgreSQL database."""
+    from urllib.parse import quote
+
+    env = {name: os.environ.get(name, default) for name, default in POSTGRES_ENV.items()}
+    user = quote(env["HEADWATER_PG_USER"], safe="")
+    password = quote(env["HEADWATER_PG_PASSWORD"], safe="")
+    return (
+        f"db+postgresql+psycopg2://{user}:{password}@{env['HEADWATER_PG_HOST']}:"
+        f"{env['HEADWATER_PG_PORT']}/{env['HEADWATER_PG_DB']}"
+    )
 
 
 def export_instance_env() -> None:
