@@ -205,8 +205,9 @@ class PrivateBroker:
         started = time.monotonic()
         with open(self.log, "a") as log:
             self.process = subprocess.Popen(
-                [RABBITMQ_SERVER], env=self.env, stdout=log, stderr=subprocess.STDOUT
-            )
+                [RABBITMQ_SERVER], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.log.parent,  # where Erlang would leave a crash dump
+            )  # fmt: skip
         while True:
             try:
                 with kombu.Connection(self.url, connect_timeout=1) as connection:
