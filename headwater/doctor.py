@@ -155,7 +155,10 @@ def check_warehouse_dir() -> Result:
 
 
 def check_warehouse() -> Result:
-    """The warehouse directory is writable and, if the file exists, it opens (read-only)."""
+    """The warehouse directory is writable and, if the file exists, it opens (read-only).
+    On the distributed profile: the PostgreSQL warehouse is reachable (or can be created)."""
+    if settings.distributed():
+        return check_postgres_warehouse()
     ok, line = check_warehouse_dir()
     path = settings.warehouse_path()
     if not ok or not path.exists():
@@ -186,6 +189,21 @@ def check_warehouse() -> Result:
             "point HEADWATER_WAREHOUSE elsewhere"
         )
     return True, f"{path} (writable; opens, {tables} tables)"
+
+
+def check_postgres_warehouse() -> Result:
+    from headwater.status import read_postgres_warehouse
+
+    view = read_postgres_warehouse()
+    if view.state == "error":
+        return False, (
+            f"{view.path} cannot be reached ({view.detail}): start PostgreSQL or set "
+            f"HEADWATER_PG_HOST / HEADWATER_PG_PORT / HEADWATER_PG_USER / HEADWATER_PG_PASSWORD "
+            f"/ {settings.WAREHOUSE_PG_DB}"
+        )
+    if view.state == "missing":
+        return True, f"{view.path} (reachable; the database is created by the first run)"
+    return True, f"{view.path} (reachable, {len(view.tables)} tables)"
 
 
 def check_samples() -> Result:

@@ -369,11 +369,15 @@ def _create_postgres_storage() -> None:
             con.close()
     except Exception as exc:  # psycopg2 and sqlalchemy errors alike: the fix is the same
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        embedded = (
+            "HEADWATER_PROFILE for the embedded profile"
+            if distributed()
+            else "HEADWATER_INSTANCE for the embedded SQLite instance"
+        )
         raise SettingsError(
             f"Postgres instance storage at {where} cannot be used ({first}): start PostgreSQL "
             "or set HEADWATER_PG_HOST / HEADWATER_PG_PORT / HEADWATER_PG_USER / "
-            "HEADWATER_PG_PASSWORD / HEADWATER_PG_DB (or unset HEADWATER_INSTANCE for the "
-            "embedded SQLite instance)"
+            f"HEADWATER_PG_PASSWORD / HEADWATER_PG_DB (or unset {embedded})"
         ) from None
 
 

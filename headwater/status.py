@@ -174,7 +174,7 @@ def read_warehouse(path: Path) -> WarehouseView:
                 view.state, view.detail = "error", first
                 return view
             try:
-                _read(con, view)
+                _read(lambda sql: con.execute(sql).fetchall(), view)
             except duckdb.Error as exc:  # a damaged file: say so, report the rest
                 view.state = "error"
                 view.detail = (str(exc).strip().splitlines() or [""])[0]
@@ -190,18 +190,51 @@ def read_warehouse(path: Path) -> WarehouseView:
     return view
 
 
-def _read(con, view: WarehouseView) -> None:
-    import duckdb
+def read_postgres_warehouse() -> WarehouseView:
+    """The distributed profile's warehouse: tables, row counts and the freshness facts,
+    read in autocommit (PostgreSQL readers never wait for writers). Nothing is created."""
+    from resources.warehouse_postgres import PostgresWarehouse
 
-    found = con.execute(
+    warehouse = PostgresWarehouse()
+    view = WarehouseView(path=f"postgres {warehouse.where}", state="missing")
+    started = time.monotonic()
+    try:
+        con = warehouse._connect_raw()
+    except Exception as exc:  # psycopg2.OperationalError: absent database or server down
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if "does not exist" in first:
+            view.detail = "not created yet (the first run creates it)"
+        else:
+            view.state, view.detail = "error", first
+        return view
+    try:
+        con.autocommit = True
+
+        def fetch(sql: str) -> list[tuple]:
+            with con.cursor() as cur:
+                cur.execute(sql)
+                return cur.fetchall()
+
+        [(view.size_bytes,)] = fetch("SELECT pg_database_size(current_database())")
+        _read(fetch, view)
+    finally:
+        con.close()
+    view.read_s = round(time.monotonic() - started, 4)
+    view.state = "ok"
+    return view
+
+
+def _read(fetch, view: WarehouseView) -> None:
+    """Fill `view` through `fetch(sql) -> rows` (DuckDB and PostgreSQL alike)."""
+    found = fetch(
         "SELECT table_schema, table_name, table_type FROM information_schema.tables "
         "WHERE table_catalog = current_database() "
         "AND table_schema NOT IN ('information_schema', 'pg_catalog') ORDER BY 1, 2"
-    ).fetchall()
+    )
     for schema, name, kind in found:
         rows = None
         if kind == "BASE TABLE":  # a view is not counted: that would run its query
-            [(rows,)] = con.execute(f"SELECT count(*) FROM {_quoted(schema, name)}").fetchall()
+            [(rows,)] = fetch(f"SELECT count(*) FROM {_quoted(schema, name)}")
         view.tables.append(
             {
                 "schema": schema,
@@ -216,8 +249,8 @@ def _read(con, view: WarehouseView) -> None:
             view.facts[fact] = None
             continue
         try:
-            view.facts[fact] = {k: v for k, v in con.execute(sql).fetchall()}
-        except duckdb.Error:  # a table of another shape than this version expects
+            view.facts[fact] = {k: v for k, v in fetch(sql)}
+        except Exception:  # a table of another shape than this version expects
             view.facts[fact] = None
 
 
@@ -636,7 +669,11 @@ def collect() -> dict:
         "prospects": load_prospects_config(),
     }
     defs, defs_problem = _load_defs()
-    view = read_warehouse(settings.warehouse_path())
+    view = (
+        read_postgres_warehouse()
+        if settings.distributed()
+        else read_warehouse(settings.warehouse_path())
+    )
 
     with dg.DagsterInstance.get() as instance:
         in_progress = [

@@ -55,6 +55,31 @@ def test_energy_on_the_distributed_profile_gives_the_embedded_tables(cluster):
     assert sum(compared[t] for t in compared if t.startswith("quarantine.")) > 0
 
 
+def test_status_and_doctor_read_the_postgres_warehouse(cluster):
+    """After the runs above: `headwater status` reports the PostgreSQL warehouse's tables
+    and their rows, and `headwater doctor` finds it reachable."""
+    headwater = str(Path(sys.executable).parent / "headwater")
+    env = cluster["env"]
+    done = subprocess.run(
+        [headwater, "status", "--json"], env=env, cwd=REPO_ROOT, capture_output=True,
+        text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    warehouse = json.loads(done.stdout)["warehouse"]
+    assert warehouse["path"] == f"postgres 127.0.0.1:5432/{env['HEADWATER_WAREHOUSE_DB']}"
+    assert warehouse["state"] == "ok"
+    rows = {f"{t['schema']}.{t['table']}": t["rows"] for t in warehouse["tables"]}
+    expected = postgres_rows(env["HEADWATER_WAREHOUSE_DB"], "canonical.commodity_prices", ["price"])
+    assert rows["canonical.commodity_prices"] == len(expected) > 300
+    done = subprocess.run(
+        [headwater, "doctor"], env=env, cwd=REPO_ROOT, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    [line] = [line for line in done.stdout.splitlines() if line.split()[1:2] == ["warehouse"]]
+    assert line.startswith("ok") and "(reachable, " in line
+
+
 RUN_ONE = textwrap.dedent(
     """
     import json, sys
