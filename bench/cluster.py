@@ -105,13 +105,15 @@ def local_cluster(
     else:
         vhost = ""
     env = base_env(
-        HEADWATER_PROFILE="distributed",
-        HEADWATER_PG_DB=f"headwater_test_{suffix}_instance",
-        HEADWATER_WAREHOUSE_DB=f"headwater_test_{suffix}_warehouse",
-        HEADWATER_CELERY_BROKER=f"pyamqp://guest:guest@127.0.0.1:{port}/{vhost}",
-        DAGSTER_HOME=str(work / f"distributed_home_{suffix}"),
-        HEADWATER_DATA_DIR=str(work / f"distributed_data_{suffix}"),
-        **changes,
+        **{
+            "HEADWATER_PROFILE": "distributed",
+            "HEADWATER_PG_DB": f"headwater_test_{suffix}_instance",
+            "HEADWATER_WAREHOUSE_DB": f"headwater_test_{suffix}_warehouse",
+            "HEADWATER_CELERY_BROKER": f"pyamqp://guest:guest@127.0.0.1:{port}/{vhost}",
+            "DAGSTER_HOME": str(work / f"distributed_home_{suffix}"),
+            "HEADWATER_DATA_DIR": str(work / f"distributed_data_{suffix}"),
+        }
+        | changes
     )
     started: list[tuple[subprocess.Popen, Path, object]] = []
     try:

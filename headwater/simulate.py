@@ -89,7 +89,6 @@ def run(args) -> int:
 
     settings.export_warehouse_env()
     instance = dg.DagsterInstance.get()
-    from resources.warehouse import DuckDBWarehouse
 
     if args.config is None:
         # The code location's own jobs: runs are recorded as the UI's own (headwater.launch).
@@ -100,7 +99,7 @@ def run(args) -> int:
         defs = dg.Definitions.merge(
             build_defs(args.config),
             dg.Definitions(
-                resources={"warehouse": DuckDBWarehouse(path=str(settings.warehouse_path()))},
+                resources={"warehouse": _warehouse()},
                 executor=dg.in_process_executor,  # as resources/definitions.py has it
             ),
         )
@@ -193,32 +192,48 @@ def _year_status(instance, defs, years: list[int]) -> dict[int, str]:
     }
 
 
+def _warehouse():
+    """The profile's warehouse (HEADWATER_PROFILE): DuckDB's file or PostgreSQL's database,
+    as the environment names it now."""
+    from resources.definitions import warehouse
+
+    return warehouse()
+
+
+def _stored_warehouse():
+    """The warehouse, or None for a DuckDB file that is not there yet (reading it would
+    create it)."""
+    from resources.warehouse import DuckDBWarehouse
+
+    wh = _warehouse()
+    if isinstance(wh, DuckDBWarehouse) and not Path(wh.path).exists():
+        return None
+    return wh
+
+
+def _warehouse_name() -> str:
+    """The DuckDB file, or host:port/database of the PostgreSQL warehouse."""
+    wh = _warehouse()
+    return str(getattr(wh, "path", None) or wh.where)
+
+
 def _years_in_warehouse() -> set[int]:
     """Simulation years with rows in workforce.fct_workforce_snapshot."""
-    from headwater import settings
-    from resources.warehouse import DuckDBWarehouse, table_exists
-
-    path = settings.warehouse_path()
-    if not path.exists():
+    wh = _stored_warehouse()
+    if wh is None:
         return set()
-    with DuckDBWarehouse(path=str(path)).connect() as con:
-        if not table_exists(con, "workforce.fct_workforce_snapshot"):
+    with wh.session() as con:
+        if not wh.table_exists("workforce.fct_workforce_snapshot", con):
             return set()
-        rows = con.execute(
-            "SELECT DISTINCT simulation_year FROM workforce.fct_workforce_snapshot"
-        ).fetchall()
-    return {int(y) for (y,) in rows}
+        rows = wh.query(
+            "SELECT DISTINCT simulation_year FROM workforce.fct_workforce_snapshot", con=con
+        )
+    return {int(y) for y in rows.column(0).to_pylist()}
 
 
 def _baseline_in_warehouse() -> bool:
-    from headwater import settings
-    from resources.warehouse import DuckDBWarehouse, table_exists
-
-    path = settings.warehouse_path()
-    if not path.exists():
-        return False
-    with DuckDBWarehouse(path=str(path)).connect() as con:
-        return table_exists(con, "workforce.int_baseline_workforce")
+    wh = _stored_warehouse()
+    return wh is not None and wh.table_exists("workforce.int_baseline_workforce")
 
 
 def _has_materialization(instance, key: list[str]) -> bool:
@@ -234,7 +249,7 @@ def _print_plan(args, cfg, census, years, run_years, run_inputs, status) -> None
 
     print("Workforce simulation plan" + (" (dry run)" if args.dry_run else ""))
     print(f"  settings:   {args.config or settings.config_path()} (valid)")
-    print(f"  warehouse:  {settings.warehouse_path()}")
+    print(f"  warehouse:  {_warehouse_name()}")
     print(
         f"  census:     {census['source']}: {census['rows']} rows, {census['valid']} valid, "
         f"{census['quarantined']} to quarantine {census['by_rule'] or ''}".rstrip()
@@ -279,7 +294,7 @@ def _print_plan(args, cfg, census, years, run_years, run_inputs, status) -> None
     if gone:
         print(
             f"  {NOT_IN_WAREHOUSE}: {', '.join(map(str, gone))} materialized per the instance "
-            f"but missing from the warehouse {settings.warehouse_path()}: run again"
+            f"but missing from the warehouse {_warehouse_name()}: run again"
         )
 
 

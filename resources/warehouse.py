@@ -404,3 +404,31 @@ class DuckDBWarehouse(Warehouse):
                 con.execute("ROLLBACK")
                 raise
         return counts
+
+    def execute(
+        self,
+        sql: str,
+        params: list[Any] | None = None,
+        con: duckdb.DuckDBPyConnection | None = None,
+    ) -> None:
+        """Run one statement that returns no rows (DDL or DML), committed on its own."""
+        self.execute_all([(sql, params)], con)
+
+    def execute_all(
+        self,
+        statements: list[tuple[str, list[Any] | None]],
+        con: duckdb.DuckDBPyConnection | None = None,
+    ) -> None:
+        """Run statements that return no rows (written with `?` placeholders) in ONE
+        transaction: all of them or none."""
+        if con is None:
+            with self.connect() as own:
+                return self.execute_all(statements, own)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for sql, params in statements:
+                con.execute(sql, params or None)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise

@@ -174,7 +174,8 @@ class PostgresWarehouse(Warehouse):
             with self.connect() as own:
                 return self.query(sql, params, own)
         with con.cursor() as cur:
-            cur.execute(translate(sql), params or None)
+            # Always a parameter list: psycopg then turns translate()'s `%%` back into `%`.
+            cur.execute(translate(sql), list(params or []))
             names = [d.name for d in cur.description]
             rows = cur.fetchall()
         con.commit()  # a read ends its transaction: a session never holds one open
@@ -273,6 +274,25 @@ class PostgresWarehouse(Warehouse):
                 raise
         return counts
 
+    def execute(self, sql: str, params: list[Any] | None = None, con: Any = None) -> None:
+        """As DuckDBWarehouse.execute: one statement that returns no rows, committed."""
+        self.execute_all([(sql, params)], con)
+
+    def execute_all(self, statements: list[tuple[str, list[Any] | None]], con: Any = None) -> None:
+        """As DuckDBWarehouse.execute_all: the statements in ONE transaction."""
+        if con is None:
+            with self.connect() as own:
+                return self.execute_all(statements, own)
+        try:
+            with con.cursor() as cur:
+                for sql, params in statements:
+                    # Always a parameter list: psycopg then turns translate()'s `%%` back to `%`.
+                    cur.execute(translate(sql), list(params or []))
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+
 
 def _unreachable(where: str, exc: Exception) -> Exception:
     from headwater.settings import SettingsError
@@ -291,7 +311,9 @@ def _arrow(data: Any) -> pa.Table:
 
 def _with_constants(rows: pa.Table, constants: dict[str, Any] | None) -> pa.Table:
     for name, value in (constants or {}).items():
-        rows = rows.append_column(name, pa.array([value] * rows.num_rows))
+        # Typed from the value, not the rows: a batch without rows (no rejects in a first
+        # chunk) still creates the column as a date, not as text.
+        rows = rows.append_column(name, pa.array([value] * rows.num_rows, pa.scalar(value).type))
     return rows
 
 

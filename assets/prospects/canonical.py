@@ -9,6 +9,7 @@ position and school consistent across sources (WARN), measurement outliers withi
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
 
 from assets.prospects.config import SOURCES
 from assets.prospects.reconcile import TABLES as RECONCILED
@@ -22,7 +23,7 @@ from assets.prospects.staging import (
     staging_table,
     to_arrow,
 )
-from resources.warehouse import DuckDBWarehouse, quote_table, table_exists
+from resources.warehouse import Warehouse, quote_table
 
 TABLES = {
     "prospect_core": "One row per prospect and draft year: identity (name, position, school, "
@@ -78,24 +79,27 @@ CHECKS = {
 }
 
 
-def read_staging(warehouse: DuckDBWarehouse, year: int) -> dict[str, pd.DataFrame]:
-    """The draft year's rows of every staging table (an absent table: an empty frame)."""
+def read_staging(warehouse: Warehouse, year: int) -> dict[str, pd.DataFrame]:
+    """The draft year's rows of every staging table (an absent table: an empty frame), in
+    the staging columns' types, ordered by origin."""
     frames = {}
-    with warehouse.connect() as con:
+    with warehouse.session() as con:
         for source in SOURCES:
-            table = staging_table(source)
-            if table_exists(con, table):
-                sql = f"SELECT * FROM {quote_table(table)} WHERE draft_year = ? ORDER BY origin"
-                arrow = con.sql(sql, params=[year]).to_arrow_table()
+            table, schema = staging_table(source), arrow_schema(source)
+            if warehouse.table_exists(table, con):
+                sql = f"SELECT * FROM {quote_table(table)} WHERE draft_year = ?"
+                # Typed by the staging schema (PostgreSQL's rows carry no type for a column
+                # that is all null) and sorted by Arrow, byte by byte as DuckDB sorts text:
+                # PostgreSQL's ORDER BY would follow the database's locale.
+                arrow = warehouse.query(sql, [year], con).select(schema.names).cast(schema)
+                arrow = arrow.sort_by("origin")
             else:
-                arrow = arrow_schema(source).empty_table()
+                arrow = schema.empty_table()
             frames[source] = arrow.to_pandas(types_mapper=_nullable)
     return frames
 
 
 def _nullable(arrow_type):
-    import pyarrow as pa
-
     return {
         pa.int64(): pd.Int64Dtype(),
         pa.float64(): pd.Float64Dtype(),
@@ -142,7 +146,7 @@ def outliers(measurements: pd.DataFrame, core: pd.DataFrame, z: float) -> pd.Dat
     ],
     description="Reconcile the five staging tables of each draft year into the canonical tables.",
 )
-def prospects_reconcile(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
+def prospects_reconcile(context: dg.AssetExecutionContext, warehouse: Warehouse):
     results: dict[str, list[pd.DataFrame]] = {name: [] for name in [*CHECKS, "core", "review"]}
     for partition in context.partition_keys:
         year = int(partition)

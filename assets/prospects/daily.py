@@ -16,8 +16,9 @@ from assets.prospects.canonical import TABLES
 from assets.prospects.config import SOURCES
 from assets.prospects.marts import canonical_dbt_test_keys, prospects_marts
 from assets.prospects.staging import CONFIG, GROUP, staging_key
+from headwater import settings
 from headwater.policies import max_runtime
-from resources.warehouse import DuckDBWarehouse, quote_table, table_exists
+from resources.warehouse import Warehouse, quote_table
 
 SNAPSHOT_KEY = dg.AssetKey(["snapshots", "prospects"])
 daily_partitions = dg.DailyPartitionsDefinition(
@@ -34,38 +35,34 @@ daily_partitions = dg.DailyPartitionsDefinition(
         for t in ("prospect_core", "prospect_measurements", "prospect_grades", "prospect_injuries")
     ],
     pool="warehouse",
-    kinds={"python", "duckdb", "parquet"},
+    kinds={"python", settings.warehouse_engine(), "parquet"},
     description="Daily snapshot of every canonical prospect (identity, measurements, PFF grade, "
     "latest injury status), kept as zstd Parquet in prospects.archive and in "
     "snapshots.prospects_history, with a change report against the previous snapshot "
     "(snapshots.prospects_changes). Only today can be taken.",
 )
-def prospects_snapshot(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
+def prospects_snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse):
     try:
         day = snapshots.require_today(context.partition_key, CONFIG.schedule_timezone)
     except snapshots.PastSnapshotError as exc:
         raise dg.Failure(description=str(exc)) from None
-    with warehouse.connect() as con:
-        if not table_exists(con, "canonical.prospect_core"):
+    with warehouse.session() as con:
+        if not warehouse.table_exists("canonical.prospect_core", con):
             raise dg.Failure(
                 description="no canonical prospects yet: materialize canonical/prospect_core first"
             )
-        current = con.sql(snapshots.SNAPSHOT_SQL).to_arrow_table()
+        current = snapshots.typed_snapshot(warehouse.query(snapshots.SNAPSHOT_SQL, con=con))
         previous, previous_day = None, None
-        if table_exists(con, snapshots.HISTORY):
+        if warehouse.table_exists(snapshots.HISTORY, con):
             history = quote_table(snapshots.HISTORY)
-            [(previous_day,)] = con.execute(
-                f"SELECT max(snapshot_date) FROM {history} WHERE snapshot_date < ?", [day]
-            ).fetchall()
+            previous_day = warehouse.scalar(
+                f"SELECT max(snapshot_date) FROM {history} WHERE snapshot_date < ?", [day], con
+            )
             if previous_day is not None:
-                previous = (
-                    con.sql(
-                        f"SELECT * EXCLUDE (snapshot_date) FROM {history} WHERE snapshot_date = ?",
-                        params=[previous_day],
-                    )
-                    .to_arrow_table()
-                    .to_pandas()
+                rows = warehouse.query(
+                    f"SELECT * FROM {history} WHERE snapshot_date = ?", [previous_day], con
                 )
+                previous = rows.drop_columns(["snapshot_date"]).to_pandas()
     report = snapshots.change_report(previous, current.to_pandas())
 
     path = snapshots.archive_path(CONFIG.archive, day)

@@ -11,7 +11,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from resources.dbt import FOLLOW_INPUTS, HeadwaterTranslator, dbt_build, dbt_project
-from resources.warehouse import DuckDBWarehouse
+from resources.warehouse import Warehouse
 
 # The dbt source tests on canonical tables run when those tables have changed.
 TEST_WHEN_UPDATED = (
@@ -38,9 +38,7 @@ class ProspectsTranslator(HeadwaterTranslator):
     pool="warehouse",
     name="prospects_dbt",
 )
-def prospects_marts(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBWarehouse
-):
+def prospects_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     yield from dbt_build(context, dbt, warehouse)
 
 

@@ -45,7 +45,10 @@ FIELDS = [
 ]
 CHANGE_COLUMNS = ["change", KEY, "field", "old_value", "new_value"]
 
-# Canonical prospects as they are now, one row each (DuckDB SQL over the canonical tables).
+# Canonical prospects as they are now, one row each: SQL that DuckDB and PostgreSQL both run.
+# The latest injury status is the newest report's (reports without a status or a time do
+# not count); two reports at the same time: the greater report_id, compared byte by byte
+# (COLLATE "C") so both engines pick the same one whatever the database's locale.
 SNAPSHOT_SQL = f"""
 WITH m AS (
     SELECT prospect_id,
@@ -54,16 +57,45 @@ WITH m AS (
 ), g AS (
     SELECT prospect_id, coalesce(grades_offense, grades_defense) AS pff_grade
     FROM canonical.prospect_grades
+), ranked AS (
+    SELECT prospect_id, status,
+           row_number() OVER (
+               PARTITION BY prospect_id
+               ORDER BY reported_at DESC, report_id COLLATE "C" DESC
+           ) AS newest
+    FROM canonical.prospect_injuries
+    WHERE status IS NOT NULL AND reported_at IS NOT NULL
 ), i AS (
-    SELECT prospect_id, arg_max(status, reported_at) AS injury_status
-    FROM canonical.prospect_injuries GROUP BY prospect_id
+    SELECT prospect_id, status AS injury_status FROM ranked WHERE newest = 1
 )
 SELECT c.prospect_id, c.draft_year, c.name, c.position, c.school, c.sources,
        {", ".join(f"m.{m}" for m in MEASUREMENTS)}, g.pff_grade, i.injury_status
 FROM canonical.prospect_core c
-LEFT JOIN m USING (prospect_id) LEFT JOIN g USING (prospect_id) LEFT JOIN i USING (prospect_id)
-ORDER BY c.prospect_id
+LEFT JOIN m ON m.prospect_id = c.prospect_id
+LEFT JOIN g ON g.prospect_id = c.prospect_id
+LEFT JOIN i ON i.prospect_id = c.prospect_id
 """
+# The snapshot's columns and types, whatever the engine's driver returns (PostgreSQL's
+# rows carry no type for a column that is all null).
+SNAPSHOT_SCHEMA = pa.schema(
+    [
+        (KEY, pa.string()),
+        ("draft_year", pa.int64()),
+        ("name", pa.string()),
+        ("position", pa.string()),
+        ("school", pa.string()),
+        ("sources", pa.string()),
+        *((m, pa.float64()) for m in MEASUREMENTS),
+        ("pff_grade", pa.float64()),
+        ("injury_status", pa.string()),
+    ]
+)
+
+
+def typed_snapshot(table: pa.Table) -> pa.Table:
+    """Rows of SNAPSHOT_SQL in SNAPSHOT_SCHEMA, sorted by prospect_id byte by byte (as
+    DuckDB orders text; PostgreSQL's ORDER BY would follow the database's locale)."""
+    return table.select(SNAPSHOT_SCHEMA.names).cast(SNAPSHOT_SCHEMA).sort_by(KEY)
 
 
 class PastSnapshotError(ValueError):

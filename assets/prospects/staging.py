@@ -26,11 +26,12 @@ import pyarrow as pa
 from assets.prospects.config import SOURCE_NAMES, SOURCES, ProspectsConfig, load_prospects_config
 from assets.prospects.rules import APPLY_RULES, COLUMNS, LINEAGE, RULES
 from assets.prospects.wire_formats import PARSERS, ProspectFileError, RawRecord
+from headwater import settings
 from headwater.policies import SOURCE_RETRY
 from headwater.quality import Rejection, quarantine_sample_md, quarantine_table
 from resources.http import SourceError
 from resources.prospect_sources import Extract, extract_of
-from resources.warehouse import DuckDBWarehouse, quote_table, table_exists
+from resources.warehouse import Warehouse, quote_table
 
 CONFIG: ProspectsConfig = load_prospects_config()
 GROUP = "prospects"
@@ -46,7 +47,7 @@ YEARLY_ASSET = dict(
     partitions_def=draft_year_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool="warehouse",
-    kinds={"python", "duckdb"},
+    kinds={"python", settings.warehouse_engine()},
     # One selection for the command line: `--select tag:headwater/step=prospects_refresh`.
     tags={"headwater/step": "prospects_refresh"},
 )
@@ -148,7 +149,7 @@ def read_extract(extract: Extract) -> Load:
     return Load(extract, rows, rejections)
 
 
-def publish(warehouse: DuckDBWarehouse, *loads: Load) -> None:
+def publish(warehouse: Warehouse, *loads: Load) -> None:
     """Replace each load's draft year in staging, quarantine and the extraction log, all in
     one transaction."""
     if loads:
@@ -183,15 +184,16 @@ def _writes(load: Load) -> list[tuple]:
     ]
 
 
-def last_extraction(warehouse: DuckDBWarehouse, source: str, year: int) -> dict | None:
+def last_extraction(warehouse: Warehouse, source: str, year: int) -> dict | None:
     """The extraction staging holds for (source, year), or None."""
-    with warehouse.connect() as con:
-        if not table_exists(con, EXTRACTIONS):
+    with warehouse.session() as con:
+        if not warehouse.table_exists(EXTRACTIONS, con):
             return None
-        table = con.sql(
+        table = warehouse.query(
             f"SELECT * FROM {quote_table(EXTRACTIONS)} WHERE source = ? AND draft_year = ?",
-            params=[source, year],
-        ).to_arrow_table()
+            [source, year],
+            con,
+        )
     return table.to_pylist()[0] if table.num_rows else None
 
 
@@ -268,7 +270,7 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
         ],
     )
     def _staging(context: dg.AssetExecutionContext, config: InboxFile):
-        warehouse: DuckDBWarehouse = context.resources.warehouse
+        warehouse: Warehouse = context.resources.warehouse
         client = getattr(context.resources, f"prospects_{source}")
         mode = failure_mode(context)
         min_share = CONFIG.min_loaded_share[source]

@@ -17,7 +17,6 @@ from functools import cache
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from assets.workforce import checks, holding, progress, reports
 from assets.workforce.assumptions import ASSUMPTION_TABLES, assumption_tables
@@ -37,7 +36,7 @@ from assets.workforce.stages import (
 from headwater import settings
 from headwater.quality import quarantine_table
 from resources.dbt import dbt_project
-from resources.warehouse import DuckDBWarehouse, table_exists
+from resources.warehouse import DuckDBWarehouse, Warehouse
 
 GROUP = "workforce"
 SCHEMA = "workforce"
@@ -58,9 +57,12 @@ def table_key(name: str) -> dg.AssetKey:
     return dg.AssetKey([SCHEMA, name])
 
 
-def reports_dir(warehouse: DuckDBWarehouse) -> Path:
-    """Reports live beside the warehouse they describe."""
-    return Path(warehouse.path).parent / "reports" / "workforce"
+def reports_dir(warehouse: Warehouse) -> Path:
+    """Reports live beside the DuckDB warehouse they describe; with a PostgreSQL warehouse
+    (no file), in the data folder (HEADWATER_DATA_DIR)."""
+    if isinstance(warehouse, DuckDBWarehouse):
+        return Path(warehouse.path).parent / "reports" / "workforce"
+    return settings.data_dir() / "reports" / "workforce"
 
 
 def census_file(cfg: WorkforceConfig) -> Path:
@@ -118,12 +120,16 @@ def _code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _rows(con: duckdb.DuckDBPyConnection, table: str, year: int | None = None) -> int:
+def _engine(warehouse: Warehouse, con) -> str:
+    """The engine and its version (`select version()` on both): float maths and SQL
+    semantics belong to them, so they are part of the inputs fingerprint."""
+    return f"{warehouse.engine} {warehouse.scalar('select version()', con=con)}"
+
+
+def _rows(warehouse: Warehouse, con, table: str, year: int | None = None) -> int:
     if year is None:
-        return con.execute(f"select count(*) from {table}").fetchone()[0]
-    return con.execute(
-        f"select count(*) from {table} where simulation_year = ?", [year]
-    ).fetchone()[0]
+        return warehouse.scalar(f"select count(*) from {table}", con=con)
+    return warehouse.scalar(f"select count(*) from {table} where simulation_year = ?", [year], con)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -133,14 +139,14 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str, year: int | None = None) -
     key=CENSUS_KEY,
     group_name=GROUP,
     pool="warehouse",
-    kinds={"duckdb"},
+    kinds={settings.warehouse_engine()},
     tags=STEP_TAGS["inputs"],
     description="Census rows that pass the census rules (W-R01..W-R11); the others go to "
     "quarantine.workforce_census with the rule and reason.",
 )
 def census(
     context: dg.AssetExecutionContext,
-    warehouse: DuckDBWarehouse,
+    warehouse: Warehouse,
     workforce_settings: WorkforceSettings,
 ) -> dg.MaterializeResult:
     cfg = workforce_settings.load()
@@ -186,7 +192,7 @@ def census(
         dg.AssetSpec(
             table_key(t),
             group_name=GROUP,
-            kinds={"duckdb"},
+            kinds={settings.warehouse_engine()},
             tags=STEP_TAGS["inputs"],
             description="From config/headwater.yaml `workforce:` (validated).",
         )
@@ -195,7 +201,7 @@ def census(
     pool="warehouse",
 )
 def workforce_assumptions(
-    warehouse: DuckDBWarehouse, workforce_settings: WorkforceSettings
+    warehouse: Warehouse, workforce_settings: WorkforceSettings
 ) -> Iterator[dg.MaterializeResult]:
     cfg = workforce_settings.load()
     for name, table in assumption_tables(cfg).items():
@@ -210,7 +216,7 @@ def workforce_assumptions(
             table_key(m),
             group_name=GROUP,
             deps=_deps(m),
-            kinds={"dbt", "duckdb"},
+            kinds={"dbt", settings.warehouse_engine()},
             tags=STEP_TAGS["inputs"],
             description=_model_description(m, "one table, rebuilt from the census"),
         )
@@ -218,14 +224,12 @@ def workforce_assumptions(
     ],
     pool="warehouse",
 )
-def workforce_census_models(warehouse: DuckDBWarehouse) -> Iterator[dg.MaterializeResult]:
-    outcome = workforce_dbt(warehouse.path).build(
-        "tag:workforce_census", lock_timeout_s=warehouse.lock_timeout_s
-    )
+def workforce_census_models(warehouse: Warehouse) -> Iterator[dg.MaterializeResult]:
+    outcome = workforce_dbt(warehouse).build("tag:workforce_census")
     if not outcome.success:
         raise dg.Failure(description=f"stage initialization: {_dbt_failure(outcome)}")
-    with warehouse.connect() as con:
-        counts = {m: _rows(con, f"workforce.{m}") for m in CENSUS_MODELS}
+    with warehouse.session() as con:
+        counts = {m: _rows(warehouse, con, f"workforce.{m}") for m in CENSUS_MODELS}
     for m in CENSUS_MODELS:
         yield dg.MaterializeResult(asset_key=table_key(m), metadata={"rows": counts[m]})
 
@@ -254,7 +258,7 @@ def build_simulation_asset(partitions_def: dg.PartitionsDefinition) -> dg.Assets
             table_key(m),
             group_name=GROUP,
             deps=_deps(m),
-            kinds={"dbt", "duckdb"},
+            kinds={"dbt", settings.warehouse_engine()},
             tags=STEP_TAGS["simulation"],
             skippable=True,  # years are recorded one by one as they finish
             description=_model_description(m, "one row set per simulation year"),
@@ -291,7 +295,7 @@ def build_simulation_asset(partitions_def: dg.PartitionsDefinition) -> dg.Assets
     )
     def workforce_yearly_models(
         context: dg.AssetExecutionContext,
-        warehouse: DuckDBWarehouse,
+        warehouse: Warehouse,
         workforce_settings: WorkforceSettings,
     ):
         cfg = workforce_settings.load()
@@ -321,11 +325,11 @@ def build_simulation_asset(partitions_def: dg.PartitionsDefinition) -> dg.Assets
 
 
 class _YearRun:
-    def __init__(self, context, cfg: WorkforceConfig, warehouse: DuckDBWarehouse, years: list[int]):
+    def __init__(self, context, cfg: WorkforceConfig, warehouse: Warehouse, years: list[int]):
         self.context, self.cfg, self.warehouse, self.years = context, cfg, warehouse, years
         self.outcomes: list[checks.Outcome] = []
         self.index = 0
-        self.dbt = workforce_dbt(warehouse.path)
+        self.dbt = workforce_dbt(warehouse)
 
     def execute(self) -> Iterator:
         first = self.years[0]
@@ -336,22 +340,25 @@ class _YearRun:
                 f"years must lie within workforce.start_year "
                 f"{self.cfg.start_year} .. end_year {self.cfg.end_year}",
             )
-        with self.warehouse.connect() as con:
+        wh = self.warehouse
+        with wh.session() as con:
             self._require_inputs(con, first)
-            census_hash = checks.table_digest(con, "workforce.census")
-            prior_hash = checks.state_hash(con, first - 1) if first > self.cfg.start_year else ""
+            census_hash = checks.table_digest(wh, con, "workforce.census")
+            prior_hash = (
+                checks.state_hash(wh, con, first - 1) if first > self.cfg.start_year else ""
+            )
+            engine = _engine(wh, con)
         base = hashlib.md5(
-            (
-                self.cfg.model_dump_json() + census_hash + _code_fingerprint() + duckdb.__version__
-            ).encode()
+            (self.cfg.model_dump_json() + census_hash + _code_fingerprint() + engine).encode()
         ).hexdigest()
         for index, year in enumerate(self.years, start=1):
             self.index = index
             prior_hash = yield from self._year(year, base, prior_hash)
 
     def _require_inputs(self, con, first: int) -> None:
-        if not table_exists(con, "workforce.int_baseline_workforce") or not _rows(
-            con, "workforce.int_baseline_workforce"
+        wh = self.warehouse
+        if not wh.table_exists("workforce.int_baseline_workforce", con) or not _rows(
+            wh, con, "workforce.int_baseline_workforce"
         ):
             raise YearFailed(
                 first,
@@ -361,7 +368,7 @@ class _YearRun:
             )
         if first > self.cfg.start_year:
             table = "workforce.fct_workforce_snapshot"
-            if not table_exists(con, table) or not _rows(con, table, first - 1):
+            if not wh.table_exists(table, con) or not _rows(wh, con, table, first - 1):
                 raise YearFailed(
                     first,
                     "foundation",
@@ -373,33 +380,28 @@ class _YearRun:
     def _year(self, year: int, base: str, prior_hash: str):
         started = time.monotonic()
         progress.emit(progress.ProgressEvent("year_started", year, self.index, len(self.years)))
-        with self.warehouse.connect() as con:
-            holding.save_year(con, YEARLY_MODELS, year)
+        with self.warehouse.session() as con:
+            holding.save_year(self.warehouse, con, YEARLY_MODELS, year)
         try:
             state = yield from self._build_and_check(year, base, prior_hash, started)
         except YearFailed as failed:
             # The year failed: what an earlier run left for it is put back, and what this
             # build wrote is held aside for inspection.
-            with self.warehouse.connect() as con:
-                held = holding.restore_year(con, YEARLY_MODELS, year)
+            with self.warehouse.session() as con:
+                held = holding.restore_year(self.warehouse, con, YEARLY_MODELS, year)
             raise YearFailed(
                 failed.year,
                 failed.stage,
                 f"{failed.detail} (the year's previous rows are kept; the {held} rows this "
                 f"build wrote are in {holding.SCHEMA}.workforce_<model>)",
             ) from None
-        with self.warehouse.connect() as con:
-            holding.discard_saved(con, YEARLY_MODELS)
+        with self.warehouse.session() as con:
+            holding.discard_saved(self.warehouse, con, YEARLY_MODELS)
         return state
 
     def _build_and_check(self, year: int, base: str, prior_hash: str, started: float):
         total, log = len(self.years), self.context.log
-        outcome = self.dbt.build(
-            "tag:workforce_yearly",
-            year=year,
-            first_year=self.cfg.start_year,
-            lock_timeout_s=self.warehouse.lock_timeout_s,
-        )
+        outcome = self.dbt.build("tag:workforce_yearly", year=year, first_year=self.cfg.start_year)
         dbt_seconds = time.monotonic() - started
         stage_seconds = {stage: 0.0 for stage, _ in YEARLY_STAGES}
         for node in outcome.nodes:
@@ -416,14 +418,15 @@ class _YearRun:
             )
 
         checks_started = time.monotonic()
-        with self.warehouse.connect() as con:
-            outcomes = checks.evaluate(con, self.cfg, year)
-            state = checks.state_hash(con, year)
+        wh = self.warehouse
+        with wh.session() as con:
+            outcomes = checks.evaluate(wh, con, self.cfg, year)
+            state = checks.state_hash(wh, con, year)
             fingerprint = hashlib.md5((base + prior_hash).encode()).hexdigest()
             outcomes.append(self._reproducible(year, state, fingerprint))
-            rows = {m: _rows(con, f"workforce.{m}", year) for m in YEARLY_MODELS}
+            rows = {m: _rows(wh, con, f"workforce.{m}", year) for m in YEARLY_MODELS}
             report = reports.year_report(
-                con, year, {o.rule.name: o.passed for o in outcomes}, state
+                wh, con, year, {o.rule.name: o.passed for o in outcomes}, state
             )
         self.outcomes += outcomes
         progress.emit(
@@ -549,23 +552,25 @@ class _YearRun:
     description="Multi-year summary (CSV) and a chart of headcount and participation (PNG).",
 )
 def workforce_summary(
-    warehouse: DuckDBWarehouse, workforce_settings: WorkforceSettings
+    warehouse: Warehouse, workforce_settings: WorkforceSettings
 ) -> dg.MaterializeResult:
     cfg = workforce_settings.load()
-    with warehouse.connect() as con:
+    with warehouse.session() as con:
         present = []
-        if table_exists(con, "workforce.fct_workforce_snapshot"):
-            present = [
-                r[0]
-                for r in con.execute(
+        if warehouse.table_exists("workforce.fct_workforce_snapshot", con):
+            present = (
+                warehouse.query(
                     "select distinct simulation_year from workforce.fct_workforce_snapshot "
                     "where simulation_year between ? and ? order by 1",
                     [cfg.start_year, cfg.end_year],
-                ).fetchall()
-            ]
+                    con,
+                )
+                .column(0)
+                .to_pylist()
+            )
         if not present:
             raise dg.Failure("no simulated years in the warehouse: run workforce_simulation first")
-        frame = reports.summary_frame(con, present)
+        frame = reports.summary_frame(warehouse, con, present)
     out = reports_dir(warehouse)
     out.mkdir(parents=True, exist_ok=True)
     csv_path, png_path = out / "summary.csv", out / "summary.png"

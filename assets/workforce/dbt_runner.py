@@ -8,11 +8,16 @@ year reaches the models through environment variables (HEADWATER_SIM_YEAR,
 HEADWATER_SIM_FIRST_YEAR) that the model bodies read with env_var() when they are
 rendered at run time. One `dbt build` per year covers every stage.
 
-Each build holds the warehouse's writer lock, and closes dbt-duckdb's database handle
-before letting go of it: dbt-duckdb keeps the file open for the life of the process
-by default (`keep_open`), and another process would then fail with "Could not set lock
-on file" while this one no longer holds the lock. Re-opening once per build costs
-little; re-opening per node (`keep_open: false`) cost 5 s over five 10k-employee years.
+dbt reaches the warehouse through the warehouse resource's `dbt_env()` (the profile's
+target and connection: DuckDB's file, or PostgreSQL's database). The manifest names
+the target's database, so there is one runner per such environment.
+
+Each build holds the warehouse's writer lock. On DuckDB it also closes dbt-duckdb's
+database handle before letting go of it: dbt-duckdb keeps the file open for the life of
+the process by default (`keep_open`), and another process would then fail with "Could
+not set lock on file" while this one no longer holds the lock. Re-opening once per
+build costs little; re-opening per node (`keep_open: false`) cost 5 s over five
+10k-employee years. PostgreSQL takes many writers: no lock, nothing to release.
 """
 
 import os
@@ -22,7 +27,7 @@ from pathlib import Path
 
 from headwater import settings
 from resources.dbt import dbt_environment
-from resources.warehouse import warehouse_lock
+from resources.warehouse import DuckDBWarehouse, Warehouse
 
 YEAR_ENV = "HEADWATER_SIM_YEAR"
 FIRST_YEAR_ENV = "HEADWATER_SIM_FIRST_YEAR"
@@ -56,8 +61,13 @@ class DbtOutcome:
 class WorkforceDbt:
     """Parses once, then invokes `dbt build` in process with the cached manifest."""
 
-    def __init__(self, warehouse_path: str, project_dir: Path = settings.DBT_PROJECT_DIR):
-        self.warehouse_path = warehouse_path
+    def __init__(
+        self, warehouse: Warehouse | str | Path, project_dir: Path = settings.DBT_PROJECT_DIR
+    ):
+        if not isinstance(warehouse, Warehouse):  # a DuckDB warehouse file
+            warehouse = DuckDBWarehouse(path=str(Path(warehouse).resolve()))
+        self.warehouse = warehouse
+        self.env = warehouse.dbt_env()
         self.project_dir = project_dir
         self._runner = None
         self.invocations = 0
@@ -89,22 +99,19 @@ class WorkforceDbt:
         return self._runner
 
     def build(
-        self,
-        select: str,
-        year: int | None = None,
-        first_year: int | None = None,
-        lock_timeout_s: float = 1800.0,
+        self, select: str, year: int | None = None, first_year: int | None = None
     ) -> DbtOutcome:
-        values = {"HEADWATER_WAREHOUSE": self.warehouse_path}
+        values = dict(self.env)
         if year is not None:
             values |= {YEAR_ENV: str(year), FIRST_YEAR_ENV: str(first_year)}
-        with dbt_environment(**values), warehouse_lock(self.warehouse_path, lock_timeout_s):
+        with dbt_environment(**values), self.warehouse.writer_lock():
             try:
                 runner = self._ensure_parsed()
                 self.invocations += 1
                 res = runner.invoke(self._args("build", "--select", select))
             finally:
-                release_duckdb_file()
+                if self.warehouse.engine == "duckdb":
+                    release_duckdb_file()
         nodes = []
         for r in getattr(res.result, "results", None) or []:
             attached = getattr(r.node, "attached_node", None) or ""
@@ -135,11 +142,12 @@ def release_duckdb_file() -> None:
     environment.close()
 
 
-def workforce_dbt(warehouse_path: str) -> WorkforceDbt:
-    """The process's runner for this warehouse (the manifest names the database, which
-    dbt-duckdb derives from the warehouse file, so one runner per file)."""
-    key = str(Path(warehouse_path).resolve())
+def workforce_dbt(warehouse: Warehouse) -> WorkforceDbt:
+    """The process's runner for this warehouse: one per dbt environment (target and
+    connection), since the manifest names the database - the DuckDB file or the
+    PostgreSQL database."""
+    key = "\n".join(f"{k}={v}" for k, v in sorted(warehouse.dbt_env().items()))
     with _guard:
         if key not in _runners:
-            _runners[key] = WorkforceDbt(key)
+            _runners[key] = WorkforceDbt(warehouse)
         return _runners[key]

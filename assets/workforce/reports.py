@@ -1,12 +1,20 @@
-"""Year reports (JSON) and the multi-year summary (CSV + PNG chart)."""
+"""Year reports (JSON) and the multi-year summary (CSV + PNG chart).
+
+The figures are read through the warehouse interface in SQL both engines run; sums and
+averages come back as doubles and are rounded here, half away from zero as DuckDB's
+round() does (PostgreSQL has no round() for doubles), so both engines give one report.
+"""
 
 import base64
 import io
 import json
 from pathlib import Path
+from typing import Any
 
-import duckdb
+import numpy as np
 import pandas as pd
+
+from resources.warehouse import Warehouse
 
 SUMMARY_COLUMNS = [
     "simulation_year",
@@ -26,11 +34,33 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def summary_frame(con: duckdb.DuckDBPyConnection, years: list[int]) -> pd.DataFrame:
+# Rounded figures: column -> decimals.
+ROUNDED = {
+    "growth_pct": 3,
+    "average_pay": 2,
+    "total_pay": 2,
+    "participation_rate": 4,
+    "average_deferral_rate": 4,
+    "employee_deferrals": 2,
+    "employer_match": 2,
+    "employer_core": 2,
+    "employer_cost": 2,
+}
+
+
+def round_half_away(values: pd.Series, digits: int) -> pd.Series:
+    """round(x, digits) as DuckDB computes it on a double: half away from zero of
+    x * 10^digits (Python and numpy round half to even)."""
+    scale = 10**digits
+    x = values.astype(float)
+    return np.sign(x) * np.floor(np.abs(x) * scale + 0.5) / scale
+
+
+def summary_frame(warehouse: Warehouse, con: Any, years: list[int]) -> pd.DataFrame:
     """One row per simulated year among `years` (those present in the warehouse)."""
     if not years:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
-    frame = con.execute(
+    frame = warehouse.query(
         """
         with s as (
             select simulation_year,
@@ -40,7 +70,7 @@ def summary_frame(con: duckdb.DuckDBPyConnection, years: list[int]) -> pd.DataFr
                    avg(ending_compensation) filter (where employment_status = 'active')
                        as average_pay,
                    sum(prorated_compensation) as total_pay,
-                   avg(case when is_enrolled then 1.0 else 0.0 end)
+                   avg(case when is_enrolled then cast(1 as double precision) else 0 end)
                        filter (where employment_status = 'active') as participation_rate,
                    avg(deferral_rate) filter (where employment_status = 'active' and is_enrolled)
                        as average_deferral_rate
@@ -62,39 +92,43 @@ def summary_frame(con: duckdb.DuckDBPyConnection, years: list[int]) -> pd.DataFr
             group by 1
         )
         select s.simulation_year, st.start_headcount, s.headcount, s.hires, s.terminations,
-               round(100.0 * (s.headcount - st.start_headcount) / st.start_headcount, 3)
-                   as growth_pct,
-               round(s.average_pay, 2) as average_pay, round(s.total_pay, 2) as total_pay,
-               round(s.participation_rate, 4) as participation_rate,
-               round(s.average_deferral_rate, 4) as average_deferral_rate,
-               round(c.employee_deferrals, 2) as employee_deferrals,
-               round(c.employer_match, 2) as employer_match,
-               round(c.employer_core, 2) as employer_core,
-               round(c.employer_match + c.employer_core, 2) as employer_cost
+               100.0 * cast(s.headcount - st.start_headcount as double precision)
+                   / st.start_headcount as growth_pct,
+               s.average_pay, s.total_pay, s.participation_rate, s.average_deferral_rate,
+               c.employee_deferrals, c.employer_match, c.employer_core,
+               c.employer_match + c.employer_core as employer_cost
         from s join c using (simulation_year) join st using (simulation_year)
         order by 1
         """,
         [min(years), max(years)] * 3,
-    ).df()
+        con,
+    ).to_pandas()
+    for column, digits in ROUNDED.items():
+        frame[column] = round_half_away(frame[column], digits)
     return frame[frame["simulation_year"].isin(years)][SUMMARY_COLUMNS].reset_index(drop=True)
 
 
 def year_report(
-    con: duckdb.DuckDBPyConnection, year: int, checks: dict[str, bool], state_hash: str
+    warehouse: Warehouse, con: Any, year: int, checks: dict[str, bool], state_hash: str
 ) -> dict:
-    row = summary_frame(con, [year]).iloc[0].to_dict()
-    events = dict(
-        con.execute(
-            "select event_type, count(*) from workforce.fct_yearly_events "
-            "where simulation_year = ? group by 1 order by 1",
-            [year],
-        ).fetchall()
-    )
-    needs = con.execute(
-        "select target_headcount, experienced_terminations, new_hire_terminations "
-        "from workforce.int_workforce_needs where simulation_year = ?",
+    row = summary_frame(warehouse, con, [year]).iloc[0].to_dict()
+    counts = warehouse.query(
+        "select event_type, count(*) as n from workforce.fct_yearly_events "
+        "where simulation_year = ? group by 1 order by 1",
         [year],
-    ).fetchone()
+        con,
+    )
+    events = dict(zip(*counts.to_pydict().values(), strict=True))
+    needs = list(
+        warehouse.query(
+            "select target_headcount, experienced_terminations, new_hire_terminations "
+            "from workforce.int_workforce_needs where simulation_year = ?",
+            [year],
+            con,
+        )
+        .to_pylist()[0]
+        .values()
+    )
     report = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
     report.update(
         {

@@ -11,7 +11,7 @@ import sys
 import textwrap
 import time
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -144,9 +144,12 @@ def _cell(value):
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, Decimal):
-        return float(value)
+        # numeric(20) holds Arrow uint64 (nanosecond times, volumes): exact, as DuckDB's ints.
+        return int(value) if value.as_tuple().exponent == 0 else float(value)
     if isinstance(value, datetime):
-        return value.replace(tzinfo=None).isoformat() if value.tzinfo is None else value.isoformat()
+        # An instant in UTC: DuckDB's client gives TIMESTAMPTZ in the machine's time zone,
+        # the Postgres warehouse's sessions in UTC.
+        return value.isoformat() if value.tzinfo is None else value.astimezone(UTC).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     return value

@@ -130,6 +130,12 @@ def test_two_writers_of_one_window_take_turns(pg):
     assert len({r["value"] - r["price_date"].day for r in got}) == 1  # one writer's load
 
 
+def test_a_percent_sign_reaches_the_server_as_written(pg):
+    assert pg.scalar("SELECT length('%%')") == 2
+    assert pg.scalar("SELECT '5%'") == "5%"
+    assert pg.scalar("SELECT ? || '%'", ["5"]) == "5%"
+
+
 def test_placeholders_become_psycopg_ones_outside_quotes():
     assert translate("SELECT '?', \"a?\" FROM t WHERE x = ? AND y LIKE '5%'") == (
         "SELECT '?', \"a?\" FROM t WHERE x = %s AND y LIKE '5%%'"

@@ -1,7 +1,8 @@
 -- Combine benchmarks per position and measurement, all draft years pooled: how many
--- prospects were measured, the 10th to 90th percentiles (interpolated, quantile_cont),
--- mean and sample standard deviation. Missing values are not measurements: they are left
--- out, so n is the number measured, not the number of prospects at the position.
+-- prospects were measured, the 10th to 90th percentiles (interpolated: percentile_cont,
+-- the ordered-set aggregate DuckDB and PostgreSQL both have), mean and sample standard
+-- deviation. Missing values are not measurements: they are left out, so n is the number
+-- measured, not the number of prospects at the position.
 with measured as (
     select
         core.position,
@@ -17,11 +18,11 @@ select
     position,
     measurement,
     count(*) as n,
-    quantile_cont(value, 0.10) as p10,
-    quantile_cont(value, 0.25) as p25,
-    quantile_cont(value, 0.50) as p50,
-    quantile_cont(value, 0.75) as p75,
-    quantile_cont(value, 0.90) as p90,
+    percentile_cont(0.10) within group (order by value) as p10,
+    percentile_cont(0.25) within group (order by value) as p25,
+    percentile_cont(0.50) within group (order by value) as p50,
+    percentile_cont(0.75) within group (order by value) as p75,
+    percentile_cont(0.90) within group (order by value) as p90,
     avg(value) as mean,
     stddev_samp(value) as stddev
 from measured

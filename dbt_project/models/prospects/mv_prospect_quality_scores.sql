@@ -19,7 +19,9 @@
 {%- set weight_completeness = 0.6 -%}
 {%- set weight_consistency = 0.4 -%}
 -- One row per prospect: how complete its record is against what its position should have,
--- how consistent its sources were, and a quality score of the two.
+-- how consistent its sources were, and a quality score of the two. Written for DuckDB and
+-- PostgreSQL alike: lists as VALUES, unpivots as unions, and every ratio of two counts
+-- computed in double precision (PostgreSQL's integer / integer truncates).
 with core as (
     select * from {{ source('canonical', 'prospect_core') }}
 ),
@@ -30,7 +32,7 @@ measurement_completeness as (
         count(*) as expected,
         count(distinct case when m.value is not null then e.measurement end) as present
     from core
-    cross join (select unnest(['{{ measurements | join("', '") }}']) as measurement) as e
+    cross join (values ('{{ measurements | join("'), ('") }}')) as e(measurement)
     left join {{ source('canonical', 'prospect_measurements') }} as m
         on m.prospect_id = core.prospect_id and m.measurement = e.measurement
     where not (e.measurement = 'bench' and core.position in ('{{ no_bench | join("', '") }}'))
@@ -76,17 +78,14 @@ conflicts as (
 -- Every field the prospect has a reconciled value for, or a conflict on: what the
 -- sources could disagree about. A field only one source reports counts as compared
 -- and agreeing (the canonical tables do not say which sources reported each field).
+-- A core or grade field is compared where it is set (a blank text is not).
 compared_fields as (
-    select prospect_id, field
-    from (
-        select
-            prospect_id,
-            {%- for f in core_fields %}
-            nullif(trim(cast({{ f }} as varchar)), '') as {{ f }}{{ ',' if not loop.last }}
-            {%- endfor %}
-        from core
-    ) unpivot (value for field in ({{ core_fields | join(', ') }}))
+    {%- for f in core_fields %}
+    select prospect_id, '{{ f }}' as field
+    from core
+    where nullif(trim(cast({{ f }} as varchar)), '') is not null
     union
+    {%- endfor %}
     select prospect_id, measurement
     from {{ source('canonical', 'prospect_measurements') }}
     where value is not null
@@ -95,16 +94,12 @@ compared_fields as (
     from {{ source('canonical', 'prospect_college_stats') }}
     where value is not null
     union
-    select prospect_id, field
-    from (
-        select
-            prospect_id,
-            {%- for f in grade_fields %}
-            cast({{ f }} as double) as {{ f }}{{ ',' if not loop.last }}
-            {%- endfor %}
-        from {{ source('canonical', 'prospect_grades') }}
-    ) unpivot (value for field in ({{ grade_fields | join(', ') }}))
+    {%- for f in grade_fields %}
+    select prospect_id, '{{ f }}' as field
+    from {{ source('canonical', 'prospect_grades') }}
+    where {{ f }} is not null
     union
+    {%- endfor %}
     select prospect_id, field
     from {{ source('canonical', 'reconciliation_conflicts') }}
 ),
@@ -154,7 +149,7 @@ scored as (
             as fields_expected,
         case
             when fields_compared = 0 then 1.0
-            else 1.0 - n_conflicts / fields_compared
+            else 1.0 - cast(n_conflicts as double precision) / fields_compared
         end as consistency
     from components
 )
@@ -166,16 +161,21 @@ select
     position,
     position_family,
     n_sources,
-    identity_present / identity_expected as identity_completeness,
-    measurements_present / measurements_expected as measurement_completeness,
-    case when grades_expected = 1 then cast(grades_present as double) end as grades_completeness,
-    case when stats_expected > 0 then stats_present / stats_expected end as stats_completeness,
+    cast(identity_present as double precision) / identity_expected as identity_completeness,
+    cast(measurements_present as double precision) / measurements_expected
+        as measurement_completeness,
+    case
+        when grades_expected = 1 then cast(grades_present as double precision)
+    end as grades_completeness,
+    case
+        when stats_expected > 0 then cast(stats_present as double precision) / stats_expected
+    end as stats_completeness,
     fields_present,
     fields_expected,
-    fields_present / fields_expected as completeness,
+    cast(fields_present as double precision) / fields_expected as completeness,
     n_conflicts,
     fields_compared,
     consistency,
-    {{ weight_completeness }} * (fields_present / fields_expected)
+    {{ weight_completeness }} * (cast(fields_present as double precision) / fields_expected)
         + {{ weight_consistency }} * consistency as quality_score
 from scored

@@ -23,8 +23,8 @@ select
     c.birth_date,
     c.hire_date,
     c.termination_date,
-    cast(c.gross_compensation as double) as gross_compensation,
+    cast(c.gross_compensation as double precision) as gross_compensation,
     cast(coalesce(c.level, i.inferred_level) as integer) as level,
-    cast(coalesce(c.deferral_rate, 0) as double) as deferral_rate
+    cast(coalesce(c.deferral_rate, 0) as double precision) as deferral_rate
 from census as c
 left join inferred as i on c.employee_id = i.employee_id

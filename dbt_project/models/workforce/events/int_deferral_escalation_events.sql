@@ -12,7 +12,8 @@ select
     'deferral_escalation' as event_type,
     {{ workforce_date(y, 1, 1) }} as effective_date,
     e.deferral_rate as deferral_rate_before,
-    round(least(e.deferral_rate + p.escalation_increment, p.escalation_cap), 4) as deferral_rate
+    {{ workforce_round('least(e.deferral_rate + p.escalation_increment, p.escalation_cap)', 4) }}
+        as deferral_rate
 from {{ ref('int_employee_compensation_by_year') }} as e
 cross join params as p
 where e.simulation_year = {{ y }}

@@ -54,7 +54,8 @@ select
         'floor(u_date * ' ~ workforce_days_between(workforce_date(y, 1, 1), workforce_date(y + 1, 1, 1)) ~ ')') }}
         as effective_date,
     level,
-    round(new_hire_pay_min + u_pay * (new_hire_pay_max - new_hire_pay_min), 2) as compensation,
+    {{ workforce_round('new_hire_pay_min + u_pay * (new_hire_pay_max - new_hire_pay_min)', 2) }}
+        as compensation,
     -- about 21 to 35 + 4 * level years old at year end
     {{ workforce_add_days(workforce_date(y, 12, 31),
         '-floor((21 + u_age * (4 * level + 14)) * 365.25)') }} as birth_date

@@ -43,6 +43,7 @@ select
     l.merit_budget as merit_rate,
     g.cola_rate,
     g.compensation_before,
-    round(g.compensation_before * (1 + l.merit_budget + g.cola_rate), 2) as compensation
+    {{ workforce_round('g.compensation_before * (1 + l.merit_budget + g.cola_rate)', 2) }}
+        as compensation
 from eligible as g
 inner join {{ source('workforce', 'assumption_levels') }} as l on g.level = l.level

@@ -44,6 +44,6 @@ select
     level as level_from,
     level + 1 as level,
     starting_compensation as compensation_before,
-    round(starting_compensation * (1 + promotion_raise), 2) as compensation
+    {{ workforce_round('starting_compensation * (1 + promotion_raise)', 2) }} as compensation
 from candidates
 where u_promotion < promotion_rate

@@ -28,8 +28,8 @@ base as (
     select
         level,
         hires,
-        cast(floor(numerator / cast(denominator as double)) as bigint) as base_hires,
-        numerator - cast(floor(numerator / cast(denominator as double)) as bigint) * denominator
+        cast(floor(numerator / cast(denominator as double precision)) as bigint) as base_hires,
+        numerator - cast(floor(numerator / cast(denominator as double precision)) as bigint) * denominator
             as remainder
     from scaled
 ),

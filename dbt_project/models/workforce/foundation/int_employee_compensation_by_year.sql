@@ -39,6 +39,8 @@ select
     starting_compensation,
     is_enrolled,
     deferral_rate,
-    {{ workforce_days_between('hire_date', workforce_date(y, 1, 1)) }} / 365.25 as tenure_years,
-    {{ y }} - extract(year from birth_date) as age_at_year_end
+    -- a double on every engine (an integer over a decimal literal is numeric on PostgreSQL)
+    cast({{ workforce_days_between('hire_date', workforce_date(y, 1, 1)) }} as double precision)
+        / 365.25 as tenure_years,
+    {{ y }} - cast(extract(year from birth_date) as bigint) as age_at_year_end
 from start_state

@@ -101,8 +101,8 @@ select
             'starting_compensation', 'promotion_date', 'promoted_compensation',
             'merit_date', 'merit_compensation') }}
     end as deferral_compensation,
-    {{ y }} - extract(year from birth_date) as age,
-    {{ workforce_days_between('hire_date', dec31) }} / 365.25 as tenure_years,
+    {{ y }} - cast(extract(year from birth_date) as bigint) as age,
+    cast({{ workforce_days_between('hire_date', dec31) }} as double precision) / 365.25 as tenure_years,
     is_enrolled,
     enrollment_date,
     deferral_rate,

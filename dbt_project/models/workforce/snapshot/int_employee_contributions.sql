@@ -33,8 +33,8 @@ base as (
 deferrals as (
     select
         b.*,
-        round(b.deferral_rate * b.deferral_compensation, 2) as requested_deferral,
-        least(round(b.deferral_rate * b.deferral_compensation, 2), b.deferral_cap)
+        {{ workforce_round('b.deferral_rate * b.deferral_compensation', 2) }} as requested_deferral,
+        least({{ workforce_round('b.deferral_rate * b.deferral_compensation', 2) }}, b.deferral_cap)
             as employee_deferral
     from base as b
 ),
@@ -63,10 +63,10 @@ match as (
     select
         e.employee_id,
         -- decimals: an exact sum, so the result does not depend on summation order
-        sum(cast(round(
-            t.match_rate * e.deferral_compensation
-            * greatest(0, least(e.effective_deferral_rate, t.tier_to) - t.tier_from), 2
-        ) as decimal(18, 2))) as employer_match
+        sum(cast({{ workforce_round(
+            't.match_rate * e.deferral_compensation
+            * greatest(0, least(e.effective_deferral_rate, t.tier_to) - t.tier_from)', 2
+        ) }} as decimal(18, 2))) as employer_match
     from effective as e
     cross join tiers as t
     group by e.employee_id
@@ -75,8 +75,8 @@ match as (
 limited as (
     select
         e.*,
-        cast(m.employer_match as double) as uncapped_match,
-        round(e.core_rate * e.plan_compensation, 2) as uncapped_core,
+        cast(m.employer_match as double precision) as uncapped_match,
+        {{ workforce_round('e.core_rate * e.plan_compensation', 2) }} as uncapped_core,
         greatest(0, e.annual_additions_limit - (e.employee_deferral - e.catch_up_deferral))
             as additions_room
     from effective as e

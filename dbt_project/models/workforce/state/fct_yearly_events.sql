@@ -5,8 +5,8 @@
 with events as (
     select
         employee_id, event_type, effective_date, 1 as event_sequence, level,
-        cast(null as double) as compensation_before, compensation as compensation_after,
-        cast(null as double) as deferral_rate, cast(null as {{ dbt.type_string() }}) as event_detail
+        cast(null as double precision) as compensation_before, compensation as compensation_after,
+        cast(null as double precision) as deferral_rate, cast(null as {{ dbt.type_string() }}) as event_detail
     from {{ ref('int_hiring_events') }}
     where simulation_year = {{ y }}
 
@@ -14,7 +14,7 @@ with events as (
     select
         employee_id, event_type, effective_date, 2, cast(null as integer),
         null, null, deferral_rate,
-        'from ' || cast(deferral_rate_before as {{ dbt.type_string() }})
+        'from ' || {{ workforce_double_text('deferral_rate_before') }}
     from {{ ref('int_deferral_escalation_events') }}
     where simulation_year = {{ y }}
 
@@ -30,7 +30,7 @@ with events as (
     select
         employee_id, event_type, effective_date, 4, level,
         compensation_before, compensation, null,
-        'merit ' || cast(merit_rate as {{ dbt.type_string() }}) || ' + cola ' || cast(cola_rate as {{ dbt.type_string() }})
+        'merit ' || {{ workforce_double_text('merit_rate') }} || ' + cola ' || {{ workforce_double_text('cola_rate') }}
     from {{ ref('int_merit_events') }}
     where simulation_year = {{ y }}
 
