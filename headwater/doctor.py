@@ -214,6 +214,8 @@ def reports_folder() -> Path:
     """Where the workforce reports go: beside the warehouse. The rule is
     assets.workforce.assets.reports_dir (a test keeps the two equal); importing it here
     would load dbt and add a second and a half to every command's start."""
+    if settings.distributed():  # no warehouse file: the data folder
+        return settings.data_dir() / "reports" / "workforce"
     return settings.warehouse_path().parent / "reports" / "workforce"
 
 

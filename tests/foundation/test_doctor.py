@@ -208,3 +208,12 @@ def test_instance_creation_released_at_the_same_instant_in_two_processes(tmp_pat
         assert [p.exitcode for p in procs] == [0, 0], f"round {round_}"
         with sqlite3.connect(Path(home) / "history" / "runs.db") as con:
             assert con.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
+
+
+def test_on_the_distributed_profile_the_reports_folder_is_in_the_data_folder(monkeypatch):
+    from assets.workforce.assets import reports_dir
+    from resources.warehouse_postgres import PostgresWarehouse
+
+    monkeypatch.setenv("HEADWATER_PROFILE", "distributed")
+    assert doctor.reports_folder() == reports_dir(PostgresWarehouse())
+    assert doctor.reports_folder().parent.parent == settings.data_dir()
