@@ -91,25 +91,22 @@ def drop_databases(*names: str) -> None:
 
 @contextmanager
 def local_cluster(
-    work: Path, workers: int = 2, broker: tuple[str, int] | None = None, **changes: str
+    work: Path, workers: int = 2, broker_url: str | None = None, **changes: str
 ) -> Iterator[dict]:
     """Yields {"env": the distributed environment, "workers": [(process, log path)]}.
-    `broker`: (node name, port) of a RabbitMQ node of the caller's own (its default
-    virtual host is used) instead of the machine's."""
+    `broker_url`: a broker of the caller's own (a PrivateBroker, Redis) instead of a new
+    virtual host on the machine's RabbitMQ."""
     suffix = uuid.uuid4().hex[:10]
-    vhost = f"headwater_test_{suffix}"
-    own_node = broker is None  # another node is the caller's own: its default vhost
-    port = 5672 if own_node else broker[1]
-    if own_node:
+    vhost = f"headwater_test_{suffix}" if broker_url is None else None
+    if vhost:
         rabbitmqctl("add_vhost", vhost)
-    else:
-        vhost = ""
     env = base_env(
         **{
             "HEADWATER_PROFILE": "distributed",
             "HEADWATER_PG_DB": f"headwater_test_{suffix}_instance",
             "HEADWATER_WAREHOUSE_DB": f"headwater_test_{suffix}_warehouse",
-            "HEADWATER_CELERY_BROKER": f"pyamqp://guest:guest@127.0.0.1:{port}/{vhost}",
+            "HEADWATER_CELERY_BROKER": broker_url
+            or f"pyamqp://guest:guest@127.0.0.1:5672/{vhost}",
             "DAGSTER_HOME": str(work / f"distributed_home_{suffix}"),
             "HEADWATER_DATA_DIR": str(work / f"distributed_data_{suffix}"),
         }
@@ -117,7 +114,7 @@ def local_cluster(
     )
     started: list[tuple[subprocess.Popen, Path, object]] = []
     try:
-        if own_node:
+        if vhost:
             rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
         for n in range(1, workers + 1):
             path = work / f"worker{n}_{suffix}.log"
@@ -146,7 +143,7 @@ def local_cluster(
                 process.kill()
             log.close()
         drop_databases(env["HEADWATER_PG_DB"], env["HEADWATER_WAREHOUSE_DB"])
-        if own_node:
+        if vhost:
             rabbitmqctl("delete_vhost", vhost)
 
 

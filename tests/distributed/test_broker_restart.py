@@ -25,7 +25,7 @@ def test_a_broker_restart_during_a_run_delays_it_and_loses_nothing(tmp_path):
     broker = PrivateBroker(tmp_path)
     broker.start()
     try:
-        with local_cluster(tmp_path, workers=2, broker=(broker.name, broker.port)) as cluster:
+        with local_cluster(tmp_path, workers=2, broker_url=broker.url) as cluster:
             env = cluster["env"]
             (first, _), _ = cluster["workers"]
             db = env["HEADWATER_PG_DB"]
