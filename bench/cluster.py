@@ -105,8 +105,7 @@ def local_cluster(
             "HEADWATER_PROFILE": "distributed",
             "HEADWATER_PG_DB": f"headwater_test_{suffix}_instance",
             "HEADWATER_WAREHOUSE_DB": f"headwater_test_{suffix}_warehouse",
-            "HEADWATER_CELERY_BROKER": broker_url
-            or f"pyamqp://guest:guest@127.0.0.1:5672/{vhost}",
+            "HEADWATER_CELERY_BROKER": broker_url or f"pyamqp://guest:guest@127.0.0.1:5672/{vhost}",
             "DAGSTER_HOME": str(work / f"distributed_home_{suffix}"),
             "HEADWATER_DATA_DIR": str(work / f"distributed_data_{suffix}"),
         }

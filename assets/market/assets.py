@@ -24,20 +24,20 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import numpy as np
 import pyarrow as pa
 
 from assets.market import dbn, transform, validation
 from assets.market.config import MONTHLY, SCHEMAS, MarketConfig, load_market_config
-from headwater import progress
+from headwater import progress, settings
 from headwater.policies import SOURCE_RETRY
 from resources.http import SourceError
-from resources.warehouse import DuckDBWarehouse, quote_table, table_exists
+from resources.warehouse import Warehouse, quote_table
 
 CONFIG: MarketConfig = load_market_config()
 GROUP = "market"
 SAMPLE_ROWS = 10
+FLOAT_MAX = 1.7976931348623157e308  # the largest finite double
 
 # UTC: Databento's ohlcv-1d bars are UTC calendar days and every timestamp is UTC.
 # end_offset=1 includes the day (month) in progress, which the schedule keeps current.
@@ -167,23 +167,26 @@ def raw_table(records: np.ndarray) -> pa.Table:
     return pa.table(columns)
 
 
-def symbol_table(con: duckdb.DuckDBPyConnection) -> transform.SymbolTable:
+def symbol_table(warehouse: Warehouse, con=None) -> transform.SymbolTable:
     """Contracts by instrument id from canonical.market_definition (the newest definition of
     each id), in the shape the transformation rules look symbols up in."""
-    if not table_exists(con, "canonical.market_definition"):
+    if not warehouse.table_exists("canonical.market_definition", con):
         rows = pa.table({"instrument_id": pa.array([], pa.uint32())})
     else:
-        rows = con.sql(
-            "SELECT instrument_id, contract, root, asset, multiplier, tick, "
-            "epoch_ns(expiration) AS expiration FROM canonical.market_definition "
-            "QUALIFY row_number() OVER (PARTITION BY instrument_id "
-            "ORDER BY defined_at DESC) = 1 ORDER BY instrument_id"
-        ).to_arrow_table()
+        rows = warehouse.query(
+            "SELECT instrument_id, contract, root, asset, multiplier, tick, expiration "
+            "FROM (SELECT *, row_number() OVER (PARTITION BY instrument_id "
+            "ORDER BY defined_at DESC) AS newest FROM canonical.market_definition) AS ranked "
+            "WHERE newest = 1 ORDER BY instrument_id",
+            con=con,
+        )
     n = rows.num_rows
 
     def column(name: str, dtype) -> np.ndarray:
         if n == 0:
             return np.empty(0, dtype=dtype)
+        if name == "expiration":
+            return expiration_ns(rows[name])
         return rows[name].to_numpy(zero_copy_only=False).astype(dtype)
 
     return transform.SymbolTable(
@@ -197,19 +200,27 @@ def symbol_table(con: duckdb.DuckDBPyConnection) -> transform.SymbolTable:
     )
 
 
-def definitions_loaded(con: duckdb.DuckDBPyConnection, month: date, parent: str) -> int:
+def expiration_ns(column: pa.ChunkedArray) -> np.ndarray:
+    """Expiration instants (as either engine returns them) as ns since the epoch, uint64;
+    a missing one as UNDEF_TIMESTAMP, which the transformation rules read as undefined."""
+    ns = column.cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64()).fill_null(-1)
+    return ns.to_numpy(zero_copy_only=False).astype(np.uint64)  # -1 wraps to UNDEF_TIMESTAMP
+
+
+def definitions_loaded(warehouse: Warehouse, con, month: date, parent: str) -> int:
     """Definitions of `parent`'s contracts loaded for the month."""
-    if not table_exists(con, "canonical.market_definition"):
+    if not warehouse.table_exists("canonical.market_definition", con):
         return 0
-    return con.execute(
+    return warehouse.scalar(
         "SELECT count(*) FROM canonical.market_definition WHERE partition_date = ? AND parent = ?",
         [month, parent],
-    ).fetchall()[0][0]
+        con,
+    )
 
 
 def load_partition(
-    warehouse: DuckDBWarehouse,
-    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
+    con,
     path,
     origin: str,
     schema: str,
@@ -292,17 +303,21 @@ def _quoted_columns(columns) -> str:
 
 
 def canonical_checks(
-    con: duckdb.DuckDBPyConnection, schema: str, partitions: list[str]
+    warehouse: Warehouse, con, schema: str, partitions: list[str]
 ) -> list[dg.AssetCheckResult]:
     """Post-transformation rules over the run's partitions of canonical.market_<schema>, a
     partition at a time (memory stays bounded by a partition, whatever the run's range)."""
     table = f"canonical.{table_name(schema)}"
     key = canonical_key(schema)
-    if not table_exists(con, table):
+    if not warehouse.table_exists(table, con):
         return []
     qualified = quote_table(table)
     keys = _quoted_columns(UNIQUE_KEYS[schema])
-    bad_price = " OR ".join(f'NOT ("{p}" > 0 AND isfinite("{p}"))' for p in PRICE_COLUMNS[schema])
+    # Finite and above zero, in SQL both engines run: NaN sorts above every number in
+    # DuckDB and PostgreSQL alike, so the upper bound (the largest double) excludes it and inf.
+    bad_price = " OR ".join(
+        f'NOT ("{p}" > 0 AND "{p}" <= {FLOAT_MAX!r})' for p in PRICE_COLUMNS[schema]
+    )
     if schema == "statistics":  # a quantity statistic has no price
         bad_price = f"stat_type IN (1, 3, 4, 5, 11, 13) AND ({bad_price})"
     unmapped = dupe_total = bad = 0
@@ -310,22 +325,24 @@ def canonical_checks(
     for partition in partitions:
         params = [date.fromisoformat(partition)]
         where = "partition_date = ?"
-        unmapped += con.execute(
+        unmapped += warehouse.scalar(
             f"SELECT count(*) FROM {qualified} WHERE {where} "
             "AND (contract IS NULL OR root IS NULL)",
             params,
-        ).fetchall()[0][0]
-        found = con.sql(
+            con,
+        )
+        found = warehouse.query(
             f"SELECT {keys}, count(*) AS n FROM {qualified} WHERE {where} "
             f"GROUP BY {keys} HAVING count(*) > 1",
-            params=params,
-        ).to_arrow_table()
+            params,
+            con,
+        )
         dupe_total += found.num_rows
         if found.num_rows and sum(t.num_rows for t in dupes) < SAMPLE_ROWS:
             dupes.append(found.slice(0, SAMPLE_ROWS))
-        bad += con.execute(
-            f"SELECT count(*) FROM {qualified} WHERE {where} AND ({bad_price})", params
-        ).fetchall()[0][0]
+        bad += warehouse.scalar(
+            f"SELECT count(*) FROM {qualified} WHERE {where} AND ({bad_price})", params, con
+        )
     sample = pa.concat_tables(dupes).slice(0, SAMPLE_ROWS) if dupes else pa.table({})
     return [
         dg.AssetCheckResult(
@@ -400,7 +417,7 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
             dg.AssetSpec(
                 staging,
                 group_name=GROUP,
-                kinds={"python", "duckdb"},
+                kinds={"python", settings.warehouse_engine()},
                 description=f"Databento {schema} records as received (fixed-point prices, "
                 f"ns times), {grain} per partition, after record rules M-R01..M-R11 "
                 f"(rejects in quarantine.{table}).",
@@ -410,7 +427,7 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
             dg.AssetSpec(
                 canonical,
                 group_name=GROUP,
-                kinds={"python", "duckdb"},
+                kinds={"python", settings.warehouse_engine()},
                 description=f"{schema} records transformed by config/market/transform/"
                 f"{schema}.yaml: prices in USD, UTC times, contract and root.",
                 deps=[staging],
@@ -435,15 +452,14 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
         retry_policy=SOURCE_RETRY,
     )
     def _load(context: dg.AssetExecutionContext, config: MarketLoadConfig):
-        warehouse: DuckDBWarehouse = context.resources.warehouse
+        warehouse: Warehouse = context.resources.warehouse
         symbols = config.symbols or list(CONFIG.symbols)
         rules = transform.load_schema_rules(schema, CONFIG.transform_rules)
-        # One connection for the whole run: DuckDB writes its data to the file when the
-        # last connection closes, once per run rather than once per partition and parent.
-        with warehouse.connect() as con:
-            # DuckDB keeps what it writes in its buffer pool (up to 80% of RAM by default):
-            # a cap keeps a long backfill's memory flat; written blocks are on disk anyway.
-            con.execute(f"SET memory_limit = '{CONFIG.load_memory_mb}MB'")
+        # One session for the whole run: DuckDB writes its data to the file when the last
+        # connection closes, once per run rather than once per partition and parent. The
+        # memory cap keeps a long backfill's memory flat (DuckDB's buffer pool would
+        # otherwise keep what it wrote); written blocks are on disk anyway.
+        with warehouse.session(memory_mb=CONFIG.load_memory_mb) as con:
             loads = [
                 _load_one(context, warehouse, con, partition, symbols, rules)
                 for partition in context.partition_keys
@@ -457,7 +473,7 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
                 f"{schema}: {totals['records_in']} records in, {totals['staged']} loaded, "
                 f"{totals['quarantined']} quarantined over {len(loads)} partition(s)"
             )
-            checks = canonical_checks(con, schema, context.partition_keys)
+            checks = canonical_checks(warehouse, con, schema, context.partition_keys)
         yield dg.AssetCheckResult(
             asset_key=staging,
             check_name="records_conserved",
@@ -475,7 +491,7 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
         table_symbols = None
         if schema != "definition":
             month = start.replace(day=1)
-            missing = [p for p in symbols if not definitions_loaded(con, month, p)]
+            missing = [p for p in symbols if not definitions_loaded(warehouse, con, month, p)]
             if missing:
                 raise dg.Failure(
                     f"canonical.market_definition has no definitions of {', '.join(missing)} "
@@ -484,7 +500,7 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
                     f"or the market_definition job for {month.isoformat()})",
                     allow_retries=False,
                 )
-            table_symbols = symbol_table(con)
+            table_symbols = symbol_table(warehouse, con)
         load = PartitionLoad(schema, partition, "")
         # One request per parent symbol: a partition's rows are replaced a parent at a
         # time, so loading CL.FUT again never touches ES.FUT's rows.

@@ -85,8 +85,8 @@ class MarketConfig(_Strict):
     intraday_start_date: date = date(2026, 11, 1)
     roll: Roll = Roll()
     chunk_records: int = Field(default=500_000, ge=1_000, le=50_000_000)
-    # DuckDB's memory cap while a load runs (its buffer pool would otherwise keep what it
-    # wrote, growing with the range loaded).
+    # The warehouse's memory cap while a load runs, where the engine has one (DuckDB's
+    # buffer pool would otherwise keep what it wrote, growing with the range loaded).
     load_memory_mb: int = Field(default=128, ge=64)
     transform_rules: str = str(settings.REPO_ROOT / "config" / "market" / "transform")
     schedule_time: ClockTime = "18:00"

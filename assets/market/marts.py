@@ -21,7 +21,7 @@ from resources.dbt import (
     dbt_environment,
     dbt_project,
 )
-from resources.warehouse import DuckDBWarehouse
+from resources.warehouse import Warehouse
 
 
 class MarketTranslator(HeadwaterTranslator):
@@ -46,8 +46,6 @@ def roll_environment() -> dict[str, str]:
     pool="warehouse",
     name="market_dbt",
 )
-def market_marts(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBWarehouse
-):
+def market_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     with dbt_environment(**roll_environment()):
         yield from dbt_build(context, dbt, warehouse)
