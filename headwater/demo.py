@@ -43,21 +43,25 @@ def demo_plan() -> list[tuple[str, tuple[str, str] | None]]:
     return [*energy, *getattr(workforce, "DEMO_PLAN", []), *prospects, *market]
 
 
-def row_counts(warehouse_path) -> list[tuple[str, int]]:
-    from resources.warehouse import DuckDBWarehouse
+def row_counts() -> list[tuple[str, int]]:
+    """Rows of every table of the profile's warehouse (DuckDB or PostgreSQL)."""
+    from resources.definitions import warehouse
 
-    wh = DuckDBWarehouse(path=str(warehouse_path))
-    with wh.connect() as con:
-        tables = con.execute(
+    wh = warehouse()
+    with wh.session() as con:
+        tables = wh.query(
             "SELECT table_schema, table_name FROM information_schema.tables "
-            "WHERE table_schema NOT IN ('information_schema', 'pg_catalog') ORDER BY 1, 2"
-        ).fetchall()
+            "WHERE table_schema NOT IN ('information_schema', 'pg_catalog') ORDER BY 1, 2",
+            con=con,
+        ).to_pylist()
         return [
             (
-                f"{schema}.{name}",
-                con.execute(f'SELECT count(*) FROM "{schema}"."{name}"').fetchone()[0],
+                f"{t['table_schema']}.{t['table_name']}",
+                wh.scalar(
+                    f'SELECT count(*) FROM "{t["table_schema"]}"."{t["table_name"]}"', con=con
+                ),
             )
-            for schema, name in tables
+            for t in tables
         ]
 
 
@@ -120,14 +124,19 @@ def run(args) -> int:
     print(
         f"  checks: {checks['passed']} passed, {checks['warned']} warned, {checks['failed']} failed"
     )
-    counts = row_counts(settings.warehouse_path())
+    counts = row_counts()
     print("  rows per schema (every table's count is in the log file):")
     for schema, tables, rows in per_schema(counts):
         print(f"    {schema:<18} {tables:>3} tables {rows:>12,} rows")
     with open(log, "a") as f:
         f.write("rows per table:\n")
         f.writelines(f"  {table:<48} {n:>10,}\n" for table, n in counts)
-    print(f"  warehouse: {settings.warehouse_path()}")
+    if settings.distributed():
+        from resources.warehouse_postgres import PostgresWarehouse
+
+        print(f"  warehouse: Postgres {PostgresWarehouse().where}")
+    else:
+        print(f"  warehouse: {settings.warehouse_path()}")
     kind = (
         f"Postgres {settings.postgres_target()}"
         if settings.instance_kind() == "postgres"
