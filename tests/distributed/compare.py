@@ -2,141 +2,35 @@
 RabbitMQ virtual host, its own instance and warehouse databases, two `headwater worker`
 processes), an embedded setup beside it, and row-for-row comparison of their tables."""
 
-import json
 import math
-import os
-import shutil
-import subprocess
-import sys
-import textwrap
-import time
-import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import psycopg2
-from psycopg2 import sql
 
-from tests.conftest import REPO_ROOT
-
-BIN = Path(sys.executable).parent
-PG = dict(host="127.0.0.1", port=5432, user="postgres", password="")
-RABBITMQCTL = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
-
-RUN_PLAN = textwrap.dedent(
-    """
-    import json, sys
-    import dagster as dg
-    from headwater import settings
-    from headwater.runs import load_defs, run_job
-
-    settings.ensure_dagster_home()
-    settings.export_warehouse_env()
-    defs = load_defs()
-    out = []
-    with dg.DagsterInstance.get() as instance:
-        for job, partitions in json.loads(sys.argv[1]):
-            result = run_job(defs, job, tuple(partitions) if partitions else None, instance)
-            workers = sorted({
-                e.event_specific_data.metadata["Celery worker"].value
-                for e in result.all_events
-                if e.event_type_value == "ENGINE_EVENT"
-                and "Celery worker" in (e.event_specific_data.metadata or {})
-            })
-            out.append([job, result.run_id, result.success, workers])
-    print(json.dumps(out))
-    """
-)
-
-
-def _admin():
-    con = psycopg2.connect(dbname="postgres", **PG)
-    con.autocommit = True
-    return con
-
-
-def _rabbitmqctl(*args: str) -> None:
-    subprocess.run([RABBITMQCTL, *args], check=True, capture_output=True, timeout=60)
+from bench import cluster
+from bench.cluster import BIN, PG, base_env, local_cluster  # noqa: F401 - BIN: the tests
+from bench.cluster import admin as _admin  # noqa: F401 - the tests' way to the server
 
 
 def cluster_setup(tmp_path_factory):
-    """Names and environments of one distributed setup, and its two workers."""
+    """A distributed setup with two workers (bench/cluster.py) and an embedded one beside
+    it, on the session's sample data."""
     work = tmp_path_factory.mktemp("distributed")
-    suffix = uuid.uuid4().hex[:10]
-    vhost = f"headwater_test_{suffix}"
-    _rabbitmqctl("add_vhost", vhost)
-    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-    sample = Path(os.environ["HEADWATER_SAMPLE_DIR"])
-    base = os.environ | {"PATH": f"{BIN}:{os.environ['PATH']}", "HEADWATER_SAMPLE_DIR": str(sample)}
-    for name in ("HEADWATER_INSTANCE", "HEADWATER_PROFILE", "DAGSTER_EVENT_BATCH_SIZE"):
-        base.pop(name, None)
-    env = base | {
-        "HEADWATER_PROFILE": "distributed",
-        "HEADWATER_PG_DB": f"headwater_test_{suffix}_instance",
-        "HEADWATER_WAREHOUSE_DB": f"headwater_test_{suffix}_warehouse",
-        "HEADWATER_CELERY_BROKER": f"pyamqp://guest:guest@127.0.0.1:5672/{vhost}",
-        "DAGSTER_HOME": str(work / "distributed_home"),
-        "HEADWATER_DATA_DIR": str(work / "distributed_data"),
-    }
-    embedded = base | {
-        "DAGSTER_HOME": str(work / "embedded_home"),
-        "HEADWATER_WAREHOUSE": str(work / "embedded.duckdb"),
-        "HEADWATER_DATA_DIR": str(work / "embedded_data"),
-    }
-    workers = []
-    try:
-        for n in (1, 2):
-            log = open(work / f"worker{n}.log", "w")  # noqa: SIM115 - closed with the worker
-            workers.append(
-                (
-                    subprocess.Popen(
-                        [str(BIN / "headwater"), "worker", "--name", f"w{n}@test"],
-                        cwd=REPO_ROOT,
-                        env=env,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    ),  # fmt: skip
-                    work / f"worker{n}.log",
-                    log,
-                )
-            )
-        deadline = time.monotonic() + 120
-        while not all("ready." in path.read_text() for _, path, _ in workers):
-            dead = [path for proc, path, _ in workers if proc.poll() is not None]
-            assert not dead, f"a worker ended: {dead[0].read_text()[-2000:]}"
-            assert time.monotonic() < deadline, "workers did not start"
-            time.sleep(0.5)
-        yield {"env": env, "embedded": embedded, "work": work, "workers": workers}
-    finally:
-        for proc, _, _log in workers:
-            proc.terminate()
-        for proc, _, log in workers:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            log.close()
-        con = _admin()
-        with con.cursor() as cur:
-            for db in (env["HEADWATER_PG_DB"], env["HEADWATER_WAREHOUSE_DB"]):
-                cur.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                    [db],
-                )
-                cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(db)))
-        con.close()
-        _rabbitmqctl("delete_vhost", vhost)
+    embedded = base_env(
+        DAGSTER_HOME=str(work / "embedded_home"),
+        HEADWATER_WAREHOUSE=str(work / "embedded.duckdb"),
+        HEADWATER_DATA_DIR=str(work / "embedded_data"),
+    )
+    with local_cluster(work, workers=2) as cluster:
+        yield cluster | {"embedded": embedded, "work": work}
 
 
 def run_plan(env: dict, plan: list) -> list:
-    done = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", RUN_PLAN, json.dumps(plan)],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    """Per run: job, run id, success, the Celery workers that ran its steps."""
+    return [run[:4] for run in cluster.run_plan(env, plan, timeout=900)]
 
 
 def _cell(value):

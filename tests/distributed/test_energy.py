@@ -131,7 +131,7 @@ def test_a_worker_killed_mid_step_hands_the_step_to_another(cluster):
     """SIGKILL a worker once it has started a step: the broker gives the unacknowledged
     step to the other worker, the run finishes, and the tables are the embedded profile's.
     (Runs last in this module: it leaves one worker.)"""
-    (victim, _, _), (survivor, _, _) = cluster["workers"]
+    (victim, _), (survivor, _) = cluster["workers"]
     assert victim.poll() is None and survivor.poll() is None
     db = cluster["env"]["HEADWATER_PG_DB"]
     since = _last_event_id(db)
