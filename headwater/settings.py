@@ -391,6 +391,16 @@ def main() -> int:
         return 2
     where = f" (Postgres {postgres_target()})" if instance_kind() == "postgres" else ""
     print(f"instance: {home}{where}")
+    if distributed():
+        from resources.warehouse_postgres import PostgresWarehouse
+
+        warehouse = PostgresWarehouse()
+        try:
+            warehouse.check()  # creates its database when it is not there yet
+        except SettingsError as exc:
+            print(f"headwater: {exc}", file=sys.stderr)
+            return 2
+        print(f"warehouse: Postgres {warehouse.where}")
     return 0
 
 
