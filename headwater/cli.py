@@ -9,10 +9,12 @@ from headwater import doctor, settings
 # The checks (headwater.doctor) each command runs before it builds anything, so a bad
 # setting stops it with one line, not a traceback mid-run. The instance directory is
 # checked here and the instance itself created afterwards (settings.ensure_dagster_home).
+# Commands that launch runs check the broker too (the distributed profile's; nothing else).
+RUNS = ["settings", "mode", "keys", "instance_dir", "warehouse_dir", "samples"]
 CHECKS_BEFORE = {
-    "demo": ["settings", "mode", "keys", "instance_dir", "warehouse_dir", "samples", "reports"],
-    "simulate": ["settings", "mode", "keys", "instance_dir", "warehouse_dir", "samples", "reports"],
-    "ingest": ["settings", "mode", "keys", "instance_dir", "warehouse_dir", "samples"],
+    "demo": [*RUNS, "reports", "broker"],
+    "simulate": [*RUNS, "reports", "broker"],
+    "ingest": [*RUNS, "broker"],
     "list-jobs": ["settings"],
     # Read-only reports: the settings (status reads the thresholds) and a usable DAGSTER_HOME.
     "status": ["settings", "instance_dir"],

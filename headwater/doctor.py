@@ -23,8 +23,12 @@ LIVE_KEYS = ("EIA_API_KEY", "FRED_API_KEY", "DATABENTO_API_KEY")
 # without a valid mode, and the reports folder lives beside the warehouse.
 NEEDS = {"keys": ("mode",), "reports": ("warehouse", "warehouse_dir")}
 
-# What `headwater doctor` runs, in order.
+# What `headwater doctor` runs, in order (and the broker, on the distributed profile).
 ALL = ["settings", "mode", "keys", "instance", "warehouse", "samples", "reports"]
+
+
+def all_checks() -> list[str]:
+    return [*ALL[:5], "broker", *ALL[5:]] if settings.distributed() else ALL
 
 
 def add_parser(sub) -> None:
@@ -227,6 +231,31 @@ def check_reports() -> Result:
     )
 
 
+def masked(url: str) -> str:
+    """A URL without its password."""
+    return re.sub(r"(//[^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
+def check_broker() -> Result:
+    """The distributed profile's Celery broker takes a connection (within 5 s)."""
+    if not settings.distributed():
+        return True, "not used (embedded profile: steps run in the run's process)"
+    import kombu
+
+    settings.export_profile_env()
+    url = os.environ["HEADWATER_CELERY_BROKER"]
+    try:
+        with kombu.Connection(url, connect_timeout=5) as connection:
+            connection.ensure_connection(max_retries=1)
+    except Exception as exc:  # refused, unknown host, bad credentials, no such vhost
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return False, (
+            f"HEADWATER_CELERY_BROKER={masked(url)} cannot be reached ({first}): start the "
+            "broker or point HEADWATER_CELERY_BROKER at it"
+        )
+    return True, f"{masked(url)} (reachable)"
+
+
 def checks(config: Path | None = None) -> dict[str, Callable[[], Result]]:
     """Every check by name; `config` is the settings file a command was given."""
     return {
@@ -239,6 +268,7 @@ def checks(config: Path | None = None) -> dict[str, Callable[[], Result]]:
         "warehouse": check_warehouse,
         "samples": check_samples,
         "reports": check_reports,
+        "broker": check_broker,
     }
 
 
@@ -265,8 +295,9 @@ def problems(names: list[str], config: Path | None = None) -> list[str]:
 
 
 def run(args) -> int:
-    width = max(map(len, ALL))
-    results = run_checks(ALL, getattr(args, "config", None))
+    names = all_checks()
+    width = max(map(len, names))
+    results = run_checks(names, getattr(args, "config", None))
     for status, name, line in results:
         first, *more = line.splitlines()
         print(f"{status:<4} {name:<{width}}  {first}")

@@ -29,6 +29,15 @@ CASES = {
         ["worker"],
         "headwater: Postgres instance storage at 127.0.0.1:1/dagster cannot be used",
     ),
+    "broker_down_ingest": (
+        {
+            "HEADWATER_PROFILE": "distributed",
+            "HEADWATER_CELERY_BROKER": "pyamqp://guest:hush@127.0.0.1:1//",
+        },
+        INGEST,
+        "headwater: HEADWATER_CELERY_BROKER=pyamqp://guest:***@127.0.0.1:1// cannot be reached "
+        "([Errno 111] Connection refused): start the broker",
+    ),
     "worker_on_embedded": (
         {},
         ["worker"],
@@ -44,7 +53,12 @@ def runs(tmp_path_factory):
     procs = {}
     for case, (changes, args, _) in CASES.items():
         env = fresh_env(root / case)
-        for name in ("HEADWATER_PROFILE", "HEADWATER_INSTANCE", "HEADWATER_PG_PORT"):
+        for name in (
+            "HEADWATER_PROFILE",
+            "HEADWATER_INSTANCE",
+            "HEADWATER_PG_PORT",
+            "HEADWATER_CELERY_BROKER",
+        ):
             env.pop(name, None)
         procs[case] = start(args, env | changes)
     return {case: finish(proc) for case, proc in procs.items()}
@@ -58,6 +72,7 @@ def test_a_bad_profile_setting_is_one_line(runs, case):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(expected), done.stderr
     assert "Traceback" not in done.stderr
+    assert "hush" not in done.stdout + done.stderr
 
 
 def test_the_deploy_templates_name_real_commands_and_settings():
