@@ -33,6 +33,11 @@ def run_plan(env: dict, plan: list) -> list:
     return [run[:4] for run in cluster.run_plan(env, plan, timeout=900)]
 
 
+def _order(row: tuple) -> tuple:
+    """Sort key of a normalized row: nulls last in each column, values by themselves."""
+    return tuple((v is None, 0 if v is None else v) for v in row)
+
+
 def _cell(value):
     """One value as both engines' drivers give it, in one comparable form."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -53,7 +58,7 @@ def duckdb_rows(path: Path, table: str) -> tuple[list[str], list[tuple]]:
     with duckdb.connect(str(path), read_only=True) as con:
         found = con.execute(f"SELECT * FROM {table}")
         names = [d[0] for d in found.description]
-        return names, sorted((tuple(_cell(v) for v in row) for row in found.fetchall()), key=repr)
+        return names, sorted((tuple(_cell(v) for v in row) for row in found.fetchall()), key=_order)
 
 
 def postgres_rows(db: str, table: str, names: list[str]) -> list[tuple]:
@@ -62,7 +67,7 @@ def postgres_rows(db: str, table: str, names: list[str]) -> list[tuple]:
         with con.cursor() as cur:
             columns = ", ".join(f'"{n}"' for n in names)
             cur.execute(f"SELECT {columns} FROM {table}")
-            return sorted((tuple(_cell(v) for v in row) for row in cur.fetchall()), key=repr)
+            return sorted((tuple(_cell(v) for v in row) for row in cur.fetchall()), key=_order)
     finally:
         con.close()
 
