@@ -172,6 +172,15 @@ class Warehouse(ConfigurableResource):
             context.instance.add_run_tags(run.run_id, process_tags())
             describe_holder(f"run {run.run_id} ({run.job_name})")
 
+    @staticmethod
+    def _window(table, data, column, start, end, where: dict[str, Any] | None = None):
+        filters = [f"{_column(column)} >= ?", f"{_column(column)} < ?"]
+        params: list[Any] = [start, end]
+        for col, value in (where or {}).items():
+            filters.append(f"{_column(col)} = ?")
+            params.append(value)
+        return table, data, " AND ".join(filters), params
+
     def read_window(self, table: str, column: str, start: Any, end: Any) -> pd.DataFrame:
         """Rows of `table` with start <= column < end; empty if the table is not there yet."""
         if not self.table_exists(table):
@@ -360,15 +369,6 @@ class DuckDBWarehouse(Warehouse):
             con.execute("ROLLBACK")
             raise
         return counts
-
-    @staticmethod
-    def _window(table, data, column, start, end, where: dict[str, Any] | None = None):
-        filters = [f"{_column(column)} >= ?", f"{_column(column)} < ?"]
-        params: list[Any] = [start, end]
-        for col, value in (where or {}).items():
-            filters.append(f"{_column(col)} = ?")
-            params.append(value)
-        return table, data, " AND ".join(filters), params
 
     def _replace(self, table: str, data: Any, predicate: str, params: list[Any]) -> int:
         return self._replace_all([(table, data, predicate, params)])[table]

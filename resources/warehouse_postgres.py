@@ -246,15 +246,6 @@ class PostgresWarehouse(Warehouse):
         _, _, predicate, params = self._window(table, None, *window)
         cur.execute(f"DELETE FROM {quote_table(table)} WHERE {translate(predicate)}", params)
 
-    @staticmethod
-    def _window(table, data, column, start, end, where: dict[str, Any] | None = None):
-        filters = [f"{_column(column)} >= ?", f"{_column(column)} < ?"]
-        params: list[Any] = [start, end]
-        for col, value in (where or {}).items():
-            filters.append(f"{_column(col)} = ?")
-            params.append(value)
-        return table, data, " AND ".join(filters), params
-
     def _replace_all(self, parts: list[tuple[str, pa.Table, str, list[Any]]]) -> dict[str, int]:
         counts = {}
         with self.connect() as con:

@@ -72,6 +72,29 @@ def postgres_rows(db: str, table: str, names: list[str]) -> list[tuple]:
         con.close()
 
 
+def embedded_run(work: Path, plan: list) -> Path:
+    """Run `plan` on a new embedded setup under `work`; returns its DuckDB warehouse."""
+    env = base_env(
+        DAGSTER_HOME=str(work / "embedded_home"),
+        HEADWATER_WAREHOUSE=str(work / "embedded.duckdb"),
+        HEADWATER_DATA_DIR=str(work / "embedded_data"),
+    )
+    assert all(ok for _, _, ok, _ in run_plan(env, plan))
+    return Path(env["HEADWATER_WAREHOUSE"])
+
+
+def compare_tables(duck: Path, warehouse_db: str, tables) -> dict[str, int]:
+    """Assert that each table holds the same rows in the embedded profile's DuckDB file and
+    the distributed profile's PostgreSQL warehouse; returns the rows compared per table."""
+    compared = {}
+    for table in tables:
+        names, expected = duckdb_rows(duck, table)
+        got = postgres_rows(warehouse_db, table, names)
+        assert same_rows(got, expected), f"{table}: {len(got)} rows vs {len(expected)} embedded"
+        compared[table] = len(expected)
+    return compared
+
+
 def same_rows(left: list[tuple], right: list[tuple]) -> bool:
     """Row for row; floats equal to 1e-12 relative (SQL aggregates such as stddev_samp may
     sum in another order on another engine)."""

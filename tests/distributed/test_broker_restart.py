@@ -8,13 +8,12 @@ import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from bench.cluster import RUN_PLAN, PrivateBroker, base_env, local_cluster, run_plan
+from bench.cluster import RUN_PLAN, PrivateBroker, local_cluster
 from tests.conftest import REPO_ROOT
-from tests.distributed.compare import duckdb_rows, postgres_rows, same_rows
+from tests.distributed.compare import compare_tables, embedded_run
 from tests.distributed.test_energy import _step_started_by
 
 PLAN = [("energy_daily_prices", ("2021-01-01", "2023-12-01"))]
@@ -52,19 +51,10 @@ def test_a_broker_restart_during_a_run_delays_it_and_loses_nothing(tmp_path):
             assert set(workers) == {"w1@test", "w2@test"}
             distributed_db = env["HEADWATER_WAREHOUSE_DB"]
 
-            embedded = base_env(
-                DAGSTER_HOME=str(tmp_path / "embedded_home"),
-                HEADWATER_WAREHOUSE=str(tmp_path / "embedded.duckdb"),
-                HEADWATER_DATA_DIR=str(tmp_path / "embedded_data"),
-            )
-            assert all(ok for _, _, ok, *_ in run_plan(embedded, PLAN))
-            duck = Path(embedded["HEADWATER_WAREHOUSE"])
+            duck = embedded_run(tmp_path, PLAN)
             tables = [f"{layer}.{s}_prices" for layer in ("staging", "quarantine")
                       for s in ("eia", "fred", "yahoo")] + ["canonical.commodity_prices"]  # fmt: skip
-            for table in tables:
-                names, expected = duckdb_rows(duck, table)
-                got = postgres_rows(distributed_db, table, names)
-                assert same_rows(got, expected), table
-            assert len(duckdb_rows(duck, "canonical.commodity_prices")[1]) > 2000
+            compared = compare_tables(duck, distributed_db, tables)
+            assert compared["canonical.commodity_prices"] > 2000
     finally:
         broker.stop()

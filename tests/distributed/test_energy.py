@@ -14,13 +14,13 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from assets.energy.config import SOURCES
 from tests.conftest import REPO_ROOT
 from tests.distributed.compare import (
     PG,
-    duckdb_rows,
+    compare_tables,
     postgres_rows,
     run_plan,
-    same_rows,
     warehouse_tables,
 )
 
@@ -45,12 +45,7 @@ def test_energy_on_the_distributed_profile_gives_the_embedded_tables(cluster):
     assert {"canonical.commodity_prices", "staging.eia_prices", "marts.price_returns"} <= set(
         tables
     )
-    compared = {}
-    for table in tables:
-        names, expected = duckdb_rows(duck, table)
-        got = postgres_rows(cluster["env"]["HEADWATER_WAREHOUSE_DB"], table, names)
-        assert same_rows(got, expected), f"{table}: {len(got)} rows vs {len(expected)} embedded"
-        compared[table] = len(expected)
+    compared = compare_tables(duck, cluster["env"]["HEADWATER_WAREHOUSE_DB"], tables)
     assert compared["canonical.commodity_prices"] > 300
     assert sum(compared[t] for t in compared if t.startswith("quarantine.")) > 0
 
@@ -163,13 +158,7 @@ def test_a_worker_killed_mid_step_hands_the_step_to_another(cluster):
     )  # fmt: skip
     assert embedded.returncode == 0, embedded.stderr[-3000:]
     duck = Path(cluster["embedded"]["HEADWATER_WAREHOUSE"])
-    for source in ("eia", "fred", "yahoo"):
-        for table in (f"staging.{source}_prices", f"quarantine.{source}_prices"):
-            names, expected = duckdb_rows(duck, table)
-            got = postgres_rows(cluster["env"]["HEADWATER_WAREHOUSE_DB"], table, names)
-            assert same_rows(got, expected), table
-    names, expected = duckdb_rows(duck, "canonical.commodity_prices")
-    got = postgres_rows(
-        cluster["env"]["HEADWATER_WAREHOUSE_DB"], "canonical.commodity_prices", names
-    )
-    assert len(expected) > 5000 and same_rows(got, expected)
+    prices = [f"{layer}.{s}_prices" for layer in ("staging", "quarantine") for s in SOURCES]
+    db = cluster["env"]["HEADWATER_WAREHOUSE_DB"]
+    compared = compare_tables(duck, db, [*prices, "canonical.commodity_prices"])
+    assert compared["canonical.commodity_prices"] > 5000

@@ -13,6 +13,7 @@ from assets.market.definitions import DEMO_PLAN
 from tests.conftest import REPO_ROOT
 from tests.distributed.compare import (
     BIN,
+    compare_tables,
     duckdb_rows,
     postgres_rows,
     run_plan,
@@ -55,12 +56,7 @@ def test_market_on_the_distributed_profile_gives_the_embedded_tables(cluster):
         "marts.market_front_month_daily",
     }  # fmt: skip
     assert set(tables) == expected_tables
-    compared = {}
-    for table in tables:
-        names, expected = duckdb_rows(duck, table)
-        got = postgres_rows(cluster["env"]["HEADWATER_WAREHOUSE_DB"], table, names)
-        assert same_rows(got, expected), f"{table}: {len(got)} rows vs {len(expected)} embedded"
-        compared[table] = len(expected)
+    compared = compare_tables(duck, cluster["env"]["HEADWATER_WAREHOUSE_DB"], tables)
     # Every loaded table and mart has rows; the sample's dirt is in quarantine (a month of
     # one parent's daily bars is too small a file for dirt: it may have none).
     empty = sorted(t for t, n in compared.items() if n == 0 and not t.startswith("quarantine."))

@@ -12,10 +12,8 @@ from assets.prospects.config import SOURCES
 from assets.prospects.definitions import DEMO_PLAN
 from assets.prospects.staging import CONFIG
 from tests.distributed.compare import (
-    duckdb_rows,
-    postgres_rows,
+    compare_tables,
     run_plan,
-    same_rows,
     warehouse_tables,
 )
 
@@ -78,12 +76,7 @@ def test_prospects_on_the_distributed_profile_give_the_embedded_tables(cluster):
     assert set(tables) == expected_tables
     # Every column is compared: the two runs read the same sample files (same paths, hashes
     # and extraction ids), take the snapshot on the same day, and no table has a load time.
-    compared = {}
-    for table in tables:
-        names, expected = duckdb_rows(duck, table)
-        got = postgres_rows(cluster["env"]["HEADWATER_WAREHOUSE_DB"], table, names)
-        assert same_rows(got, expected), f"{table}: {len(got)} rows vs {len(expected)} embedded"
-        compared[table] = len(expected)
+    compared = compare_tables(duck, cluster["env"]["HEADWATER_WAREHOUSE_DB"], tables)
     assert compared["canonical.prospect_core"] > 500
     assert compared["snapshots.prospects_history"] == compared["canonical.prospect_core"]
     # The first snapshot: every prospect is new.

@@ -2,13 +2,11 @@
 on the machine's Redis (a database number of the test's own, emptied before and after)
 gives the tables of the embedded profile."""
 
-from pathlib import Path
-
 import pytest
 import redis
 
-from bench.cluster import base_env, local_cluster, run_plan
-from tests.distributed.compare import duckdb_rows, postgres_rows, same_rows
+from bench.cluster import local_cluster, run_plan
+from tests.distributed.compare import compare_tables, embedded_run
 
 PLAN = [("energy_daily_prices", ("2024-01-01", "2024-03-01"))]
 DB = 13  # the tests' Redis database; nothing else here uses it
@@ -24,20 +22,9 @@ def test_energy_with_redis_as_the_broker(tmp_path):
         ) as cluster:
             [(_, _, ok, workers, _)] = run_plan(cluster["env"], PLAN)
             assert ok and workers, workers
-            embedded = base_env(
-                DAGSTER_HOME=str(tmp_path / "embedded_home"),
-                HEADWATER_WAREHOUSE=str(tmp_path / "embedded.duckdb"),
-                HEADWATER_DATA_DIR=str(tmp_path / "embedded_data"),
-            )
-            assert all(ok for _, _, ok, *_ in run_plan(embedded, PLAN))
-            duck = Path(embedded["HEADWATER_WAREHOUSE"])
-            for table in (
-                "staging.fred_prices",
-                "quarantine.fred_prices",
-                "canonical.commodity_prices",
-            ):
-                names, expected = duckdb_rows(duck, table)
-                got = postgres_rows(cluster["env"]["HEADWATER_WAREHOUSE_DB"], table, names)
-                assert expected and same_rows(got, expected), table
+            duck = embedded_run(tmp_path, PLAN)
+            tables = ["staging.fred_prices", "quarantine.fred_prices", "canonical.commodity_prices"]
+            compared = compare_tables(duck, cluster["env"]["HEADWATER_WAREHOUSE_DB"], tables)
+            assert all(compared.values()), compared
     finally:
         keys.flushdb()

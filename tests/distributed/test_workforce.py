@@ -13,10 +13,9 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 from tests.distributed.compare import (
+    compare_tables,
     duckdb_rows,
-    postgres_rows,
     run_plan,
-    same_rows,
     warehouse_tables,
 )
 
@@ -92,12 +91,7 @@ def test_workforce_on_the_distributed_profile_gives_the_embedded_tables_and_hash
         "workforce.int_employee_contributions",
         "quarantine.workforce_census",
     } <= set(tables)
-    compared = {}
-    for table in tables:
-        names, expected = duckdb_rows(duck, table)
-        got = postgres_rows(cluster["env"]["HEADWATER_WAREHOUSE_DB"], table, names)
-        assert same_rows(got, expected), f"{table}: {len(got)} rows vs {len(expected)} embedded"
-        compared[table] = len(expected)
+    compared = compare_tables(duck, cluster["env"]["HEADWATER_WAREHOUSE_DB"], tables)
     assert len([t for t in compared if t.startswith("workforce.")]) >= 20
     assert compared["workforce.fct_workforce_snapshot"] > 3 * 900
     assert compared["workforce.int_hiring_events"] > 0
