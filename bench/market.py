@@ -8,7 +8,10 @@ imports; the instrument definitions of the month are loaded before the clock sta
   databento's reader (`to_ndarray(count=...)`), the arrays handed to DuckDB as Arrow and
   inserted into one table;
 - Dagster, SQLite instance: the `market_trades` job as one run over the days (the
-  staging, quarantine and canonical tables, the checks).
+  staging, quarantine and canonical tables, the checks);
+- decode only (a ceiling, not a pipeline): the floor's reading alone, each file decoded in
+  chunks and made Arrow, nothing written. No pipeline that loads the records can be
+  faster than this, nor than the floor.
 Peak RSS is the process's own high-water mark (ru_maxrss), imports included. The sample
 files are generated once, before anything is timed.
 
@@ -101,6 +104,19 @@ def child_floor(sample: Path, days: list[date], work: Path) -> dict:
     return {"seconds": time.perf_counter() - started, "records": n, "rss_mb": _peak_rss_mb()}
 
 
+def child_decode(sample: Path, days: list[date]) -> dict:
+    import databento
+
+    from assets.market.assets import raw_table
+
+    started = time.perf_counter()
+    n = 0
+    for path in _files(sample, days):
+        for chunk in databento.DBNStore.from_file(path).to_ndarray(count=500_000):
+            n += raw_table(chunk).num_rows
+    return {"seconds": time.perf_counter() - started, "records": n, "rss_mb": _peak_rss_mb()}
+
+
 def child_dagster(days: list[date]) -> dict:
     import dagster as dg
 
@@ -149,14 +165,16 @@ def _run_child(kind: str, size: str, sample: Path, work: Path) -> dict:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.market", description=__doc__)
     parser.add_argument("--sizes", default="1M,5M", help="comma-separated: 1M,5M")
-    parser.add_argument("--child", choices=("floor", "dagster"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("decode", "floor", "dagster"), help=argparse.SUPPRESS)
     parser.add_argument("--size", help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--sample", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         days = _days(SIZES[args.size])
-        if args.child == "floor":
+        if args.child == "decode":
+            result = child_decode(args.sample, days)
+        elif args.child == "floor":
             result = child_floor(args.sample, days, args.work)
         else:
             result = child_dagster(days)
@@ -172,20 +190,20 @@ def main(argv: list[str]) -> int:
         for size in sizes:
             days = _days(SIZES[size])
             records = prepare(sample, days)
+            decode = _run_child("decode", size, sample, work / f"decode-{size}")
             floor = _run_child("floor", size, sample, work / f"floor-{size}")
             dagster = _run_child("dagster", size, sample, work / f"dagster-{size}")
-            if floor["records"] != records or dagster["records"] != records:
-                raise SystemExit(
-                    f"{size}: {records} records in the files, floor read {floor['records']}, "
-                    f"the run {dagster['records']}"
-                )
-            rows.append((size, len(days), records, floor, dagster))
+            read = {"decode": decode, "floor": floor, "run": dagster}
+            if any(r["records"] != records for r in read.values()):
+                counts = ", ".join(f"{k} read {r['records']}" for k, r in read.items())
+                raise SystemExit(f"{size}: {records} records in the files; {counts}")
+            rows.append((size, len(days), records, floor, dagster, decode))
         print(
             f"\n{'size':<5} {'days':>4} {'records':>10} {'floor s':>8} {'run s':>7} "
             f"{'records/s':>11} {'x floor':>8} {'floor RSS':>10} {'run RSS':>9}"
         )
         verdicts = []
-        for size, n_days, records, floor, run in rows:
+        for size, n_days, records, floor, run, _ in rows:
             rate = records / run["seconds"]
             ratio = run["seconds"] / floor["seconds"]
             print(
@@ -200,6 +218,12 @@ def main(argv: list[str]) -> int:
             grew = rows[1][4]["rss_mb"] / rows[0][4]["rss_mb"]
             print(f"peak RSS 5M / 1M: {grew:.2f}")
             verdicts.append(grew <= 1.1)  # "no larger": within the noise of a high-water mark
+        print(f"\n{'size':<5} {'decode only rec/s':>18} {'floor rec/s':>12} {'run rec/s':>10}")
+        for size, _, records, floor, run, decode in rows:
+            print(
+                f"{size:<5} {records / decode['seconds']:>18,.0f} "
+                f"{records / floor['seconds']:>12,.0f} {records / run['seconds']:>10,.0f}"
+            )
         met = all(verdicts)
         print(
             f"\ntargets: >= {TARGET_RATE:,} records/s, <= {TARGET_X_FLOOR:g}x the floor, "

@@ -173,7 +173,7 @@ def check_warehouse() -> Result:
 
     try:
         # Under the writer lock: even a read-only open makes a writer starting now fail.
-        with warehouse_lock(path, timeout_s=0):
+        with warehouse_lock(path, timeout_s=0, shared=True):
             with duckdb.connect(str(path), read_only=True) as con:
                 [(tables,)] = con.execute(
                     "SELECT count(*) FROM information_schema.tables "

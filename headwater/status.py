@@ -11,11 +11,12 @@ Read-only, and safe while runs are in progress:
 - The warehouse is read through a read-only DuckDB connection held for a few
   milliseconds. DuckDB refuses a second process while one has the file open for writing,
   and a writer that starts while a reader has it open fails at once ("Could not set
-  lock") instead of waiting. So the read takes the warehouse writer lock without waiting
-  (resources.warehouse.warehouse_lock, timeout 0): when a run holds it, nothing is opened
-  and the warehouse is reported busy with the run that holds it; when status holds it, a
-  writer starting then waits in the lock's queue for the moment the read lasts (measured,
-  `read_s` in the JSON), never fails. Nothing is created in the warehouse.
+  lock") instead of waiting. So the read takes the warehouse writer lock, shared and
+  without waiting (resources.warehouse.warehouse_lock, timeout 0): when a run holds it,
+  nothing is opened and the warehouse is reported busy with the run that holds it; when
+  status holds it, a writer starting then waits in the lock's queue for the moment the
+  read lasts (measured, `read_s` in the JSON), never fails; another status or doctor
+  reads alongside. Nothing is created in the warehouse.
 
 Freshness thresholds (docs/operations.md, "Status and history"):
 
@@ -160,7 +161,7 @@ def read_warehouse(path: Path) -> WarehouseView:
     # A writer kept waiting by this read says who it waits for.
     describe_holder(f"headwater status (read-only, pid {os.getpid()})")
     try:
-        with warehouse_lock(path, timeout_s=0):
+        with warehouse_lock(path, timeout_s=0, shared=True):
             started = time.monotonic()
             try:
                 con = duckdb.connect(str(path), read_only=True)

@@ -12,6 +12,10 @@ killed run never keeps the warehouse.
 The holder writes who it is into the lock file; a process waiting for the lock
 sleeps (it never spins) and says every few seconds which run holds it, and since
 when.
+
+Readers that open the file read-only (`headwater status`, `doctor`) take the lock
+shared: DuckDB lets several processes read a file at once, so two of them never
+turn each other away, while a writer still waits for them and they for it.
 """
 
 import fcntl
@@ -74,8 +78,12 @@ def _column(name: str) -> str:
 
 
 @contextmanager
-def warehouse_lock(db_path: Path | str, timeout_s: float = 1800.0) -> Iterator[None]:
-    """Hold the warehouse's writer lock (blocking, re-entrant in this process)."""
+def warehouse_lock(
+    db_path: Path | str, timeout_s: float = 1800.0, shared: bool = False
+) -> Iterator[None]:
+    """Hold the warehouse's writer lock (blocking, re-entrant in this process); `shared`
+    for a read-only open, which other readers may hold at the same time (module
+    docstring). Re-entering keeps the mode first taken."""
     lock_path = str(Path(db_path).with_suffix(".lock"))
     with _held_guard:
         if lock_path in _held:
@@ -86,7 +94,7 @@ def warehouse_lock(db_path: Path | str, timeout_s: float = 1800.0) -> Iterator[N
             reentered = False
     if not reentered:
         Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
-        fd = _acquire(lock_path, timeout_s)
+        fd = _acquire(lock_path, timeout_s, shared)
         with _held_guard:
             _held[lock_path] = (fd, 1)
     try:
@@ -102,13 +110,14 @@ def warehouse_lock(db_path: Path | str, timeout_s: float = 1800.0) -> Iterator[N
                 _held[lock_path] = (fd, depth - 1)
 
 
-def _acquire(lock_path: str, timeout_s: float) -> int:
+def _acquire(lock_path: str, timeout_s: float, shared: bool = False) -> int:
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
     started = time.monotonic()
     next_report = started + REPORT_EVERY_S
     while True:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
         except BlockingIOError:
             now = time.monotonic()
             if now - started > timeout_s:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from headwater import settings
-from resources.dbt import dbt_environment
+from resources.dbt import dbt_environment, invocation_target, keep_parse, seed_target
 from resources.warehouse import DuckDBWarehouse, Warehouse
 
 YEAR_ENV = "HEADWATER_SIM_YEAR"
@@ -69,6 +69,9 @@ class WorkforceDbt:
         self.warehouse = warehouse
         self.env = warehouse.dbt_env()
         self.project_dir = project_dir
+        # This runner's own target folder (run results, the manifest), started from the
+        # warehouse's partial parse (resources.dbt.parse_cache).
+        self.target = invocation_target("workforce")
         self._runner = None
         self.invocations = 0
 
@@ -79,6 +82,8 @@ class WorkforceDbt:
             str(self.project_dir),
             "--profiles-dir",
             str(self.project_dir),
+            "--target-path",
+            str(self.target),
             "--quiet",
         ]
 
@@ -89,10 +94,12 @@ class WorkforceDbt:
             # Parse with no year set: models then render their first-year branch, whose
             # ref() to the baseline must be in the manifest for every later year too.
             saved = {k: os.environ.pop(k) for k in (YEAR_ENV, FIRST_YEAR_ENV) if k in os.environ}
+            seed_target(self.target, self.env)
             try:
                 res = dbtRunner().invoke(self._args("parse"))
             finally:
                 os.environ.update(saved)
+            keep_parse(self.target, self.env)
             if not res.success:
                 raise RuntimeError(f"dbt parse failed: {res.exception}")
             self._runner = dbtRunner(manifest=res.result)

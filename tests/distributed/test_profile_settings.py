@@ -38,6 +38,11 @@ CASES = {
         "headwater: HEADWATER_CELERY_BROKER=pyamqp://guest:***@127.0.0.1:1// cannot be reached "
         "([Errno 111] Connection refused): start the broker",
     ),
+    "worker_bad_concurrency": (
+        {"HEADWATER_PROFILE": "distributed"},
+        ["worker", "--concurrency", "0"],
+        "headwater: --concurrency '0': expected a whole number of at least 1",
+    ),
     "worker_on_embedded": (
         {},
         ["worker"],

@@ -19,7 +19,7 @@ import pytest
 
 from assets.energy.rules import last_business_day_before
 from headwater import status
-from resources.warehouse import describe_holder
+from resources.warehouse import describe_holder, warehouse_lock
 from tests.conftest import REPO_ROOT
 
 BIN = Path(sys.executable).parent
@@ -506,6 +506,42 @@ def test_status_while_a_run_writes_the_warehouse(site, writer):
     assert writer.returncode == 0 and out.strip() == "wrote", err
     with duckdb.connect(str(site["warehouse"]), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM marts.price_panel").fetchall() == [(6,)]
+
+
+# Another reader mid-read (a second `headwater status`, or `doctor`): the shared lock and a
+# read-only connection, held until the test lets go.
+READER = textwrap.dedent("""
+    import sys, duckdb
+    from resources.warehouse import describe_holder, warehouse_lock
+    describe_holder("headwater status (read-only)")
+    with warehouse_lock(sys.argv[1], timeout_s=10, shared=True):
+        con = duckdb.connect(sys.argv[1], read_only=True)
+        print("reading", flush=True)
+        sys.stdin.readline()
+        con.close()
+""")
+
+
+def test_two_readers_at_once_both_read_and_a_writer_waits_for_them(site):
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(site["warehouse"])], cwd=REPO_ROOT, env=site["env"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert reader.stdout.readline().strip() == "reading", reader.stderr.read()
+        doc = json_of(start(site["env"], "status", "--json"))
+        wh = doc["warehouse"]
+        assert wh["reachable"] and not wh["busy"], wh
+        assert {layer["layer"] for layer in wh["layers"]} >= {"staging", "canonical", "marts"}
+        assert doc["freshness"]["domains"]["energy"] == "STALE"
+        with pytest.raises(TimeoutError, match="headwater status"):  # a writer must wait
+            with warehouse_lock(site["warehouse"], timeout_s=0):
+                pass
+    finally:
+        out, err = reader.communicate("done\n", timeout=60)
+    assert reader.returncode == 0, err
+    with warehouse_lock(site["warehouse"], timeout_s=0):  # and gets it once they are done
+        pass
 
 
 def test_a_program_outside_headwater_with_the_file_open_is_reported_busy(tmp_path):
