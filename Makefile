@@ -24,6 +24,8 @@ endif
 export HEADWATER_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
 
 # Test processes: each gets its own warehouse, sample data and Dagster home (tests/conftest.py).
+# worksteal: a process that runs out of tests takes some of the other's, so the suite does
+# not end with one process idle while the other still has a queue of slow end-to-end tests.
 TEST_WORKERS ?= 2
 
 .PHONY: setup demo dev test lint bench clean
@@ -51,7 +53,7 @@ dev: setup
 	bash scripts/dev.sh
 
 test: setup
-	$(BIN)/pytest -n $(TEST_WORKERS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 lint: setup
 	$(BIN)/ruff check .
