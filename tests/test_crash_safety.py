@@ -23,6 +23,8 @@ from tests.conftest import REPO_ROOT
 
 BIN = Path(sys.executable).parent
 PRICES = "group:energy and kind:python"
+MARTS = "group:energy and kind:dbt"
+MATERIALIZE = [BIN / "dagster", "asset", "materialize", "-f", "definitions.py", "--select"]
 ENERGY_TABLES = [
     "staging.eia_prices",
     "staging.fred_prices",
@@ -211,15 +213,22 @@ def test_headwater_and_the_daemon_sensor_reap_a_run_whose_process_died(env):
 
 
 def test_overlapping_writers_across_domains_all_succeed(env):
-    """Two simulations, an energy backfill and the demo, started a second apart on one
-    warehouse: every one succeeds (no "Could not set lock on file")."""
+    """Writers of the four domains through both entry points, started a second apart on
+    one warehouse: two simulations (dbt in process), an energy backfill, the energy marts
+    (dbt in a subprocess), a market ingest and a prospects refresh; every one succeeds
+    (no "Could not set lock on file")."""
+    # A month of prices first, so that the marts have their source whichever writer
+    # goes first.
+    finish(start(env, *MATERIALIZE, PRICES, "--partition", "2024-03-01"))
     procs = []
     for command in (
         [BIN / "headwater", "simulate", "--start-year", "2025", "--end-year", "2027"],
         [BIN / "headwater", "simulate", "--start-year", "2025", "--end-year", "2027"],
-        [BIN / "dagster", "asset", "materialize", "-f", "definitions.py", "--select", PRICES]
-        + ["--partition-range", "2023-01-01...2023-12-01"],
-        [BIN / "headwater", "demo"],
+        [*MATERIALIZE, PRICES, "--partition-range", "2023-01-01...2023-12-01"],
+        [*MATERIALIZE, MARTS],
+        [BIN / "headwater", "ingest", "--api", "databento", "--schema", "definition"]
+        + ["--start-date", "2026-10-01", "--end-date", "2026-11-30"],
+        [*MATERIALIZE, "tag:headwater/step=prospects_refresh", "--partition-range", "2024...2025"],
     ):
         procs.append(start(env, *command))
         time.sleep(1.0)
