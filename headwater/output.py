@@ -1,6 +1,7 @@
 """What a `headwater` command prints: its own lines on the console; Dagster's and dbt's
 logs in a log file (and on the console too with --verbose)."""
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
@@ -12,9 +13,10 @@ from headwater import settings
 
 
 def log_path(command: str) -> Path:
-    """A new log file for one command: $DAGSTER_HOME/logs/<command>-<time>.log."""
+    """A new log file for one command: $DAGSTER_HOME/logs/<command>-<time>-<pid>.log (two
+    commands started in the same second each have their own)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return settings.dagster_home() / "logs" / f"{command}-{stamp}.log"
+    return settings.dagster_home() / "logs" / f"{command}-{stamp}-{os.getpid()}.log"
 
 
 class _Tee:
