@@ -148,6 +148,12 @@ def dbt_environment(**values: str) -> Iterator[None]:
                 os.environ[name] = value
 
 
+TARGET_DIR = Path(dbt_project.project_dir) / "target"
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+KEEP = 20  # partial parses (warehouses) and invocation folders kept
+KEEP_YOUNGER_S = 3600.0  # never removed while this young: a run may still be using it
+
+
 def parse_cache(env: Mapping[str, str]) -> Path:
     """Where dbt's partial parse for one warehouse is kept between invocations.
 
@@ -161,12 +167,6 @@ def parse_cache(env: Mapping[str, str]) -> Path:
     key = "\n".join(f"{k}={v}" for k, v in sorted(env.items()))
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return TARGET_DIR / "partial_parse" / f"{digest}.msgpack"
-
-
-TARGET_DIR = Path(dbt_project.project_dir) / "target"
-PARTIAL_PARSE_FILE = "partial_parse.msgpack"
-KEEP = 20  # partial parses (warehouses) and invocation folders kept
-KEEP_YOUNGER_S = 3600.0  # never removed while this young: a run may still be using it
 
 
 def invocation_target(name: str) -> Path:
