@@ -23,9 +23,22 @@ fi
 web=$!
 "$BIN/dagster-daemon" run -w workspace.yaml &
 daemon=$!
+running() { kill -0 "$web" 2>/dev/null || kill -0 "$daemon" 2>/dev/null; }
+# Each gets GRACE seconds to finish what it is doing (a tick, open requests); then it is
+# killed, so that Ctrl-C always returns the terminal.
+GRACE="${HEADWATER_STOP_GRACE_S:-15}"
 stop() {
   trap - INT TERM
+  echo "headwater: stopping the UI and daemon"
   kill -TERM -- "-$web" "-$daemon" 2>/dev/null || true
+  for _ in $(seq 1 $((GRACE * 4))); do
+    running || break
+    sleep 0.25
+  done
+  if running; then
+    echo "headwater: still running ${GRACE} s after SIGTERM; killing them"
+    kill -KILL -- "-$web" "-$daemon" 2>/dev/null || true
+  fi
   wait "$web" "$daemon" 2>/dev/null || true
   echo "headwater: UI and daemon stopped"
 }
