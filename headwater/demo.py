@@ -13,6 +13,7 @@ from headwater.runs import (
     check_outcomes,
     load_defs,
     materialized_assets,
+    resolve_range,
     run_job,
 )
 
@@ -85,6 +86,7 @@ def run(args) -> int:
     log = log_path("demo")
     print(f"Dagster's and dbt's logs: {log}", flush=True)
     for job_name, partition_range in demo_plan():
+        partition_range = resolve_range(defs.resolve_job_def(job_name), partition_range)
         shown = f" [{partition_range[0]} .. {partition_range[1]}]" if partition_range else ""
         print(f"-> {job_name}{shown}", flush=True)
         started = time.monotonic()

@@ -10,7 +10,9 @@ import signal
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
@@ -21,6 +23,9 @@ from headwater.dead_runs import process_tags
 # and `dagster asset materialize --partition-range` set for single-run backfills).
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+# In a plan's partition range: the day that is current when the run starts, in the job's
+# partitions' time zone (a demo that passes midnight snapshots the new day, not a past one).
+TODAY = "today"
 
 
 def load_defs() -> dg.Definitions:
@@ -79,6 +84,21 @@ def _stop_on_signals() -> Iterator[dict]:
         os.close(write_fd)
 
 
+def resolve_range(
+    job: dg.JobDefinition, partition_range: tuple[str, str] | None
+) -> tuple[str, str] | None:
+    """`partition_range` with TODAY replaced by the current day's partition key of the job's
+    daily partitions."""
+    if partition_range is None or TODAY not in partition_range:
+        return partition_range
+    partitions = job.partitions_def
+    if not isinstance(partitions, dg.TimeWindowPartitionsDefinition):
+        raise ValueError(f"{job.name}: {TODAY!r} needs time-window partitions")
+    now = datetime.now(ZoneInfo(partitions.timezone)).strftime(partitions.fmt)
+    first, last = partition_range
+    return (now if first == TODAY else first, now if last == TODAY else last)
+
+
 def run_job(
     defs: dg.Definitions,
     job_name: str,
@@ -95,6 +115,7 @@ def run_job(
     when `verbose`). Raises Interrupted (after marking the run CANCELED) on SIGINT or
     SIGTERM."""
     job = defs.resolve_job_def(job_name)
+    partition_range = resolve_range(job, partition_range)
     # The job's own tags (its maximum runtime, headwater/policies.py) as the UI would set them.
     run_tags = dict(job.run_tags) | dict(tags or {}) | process_tags()
     if partition_range is not None:

@@ -10,6 +10,7 @@ from assets.prospects.inbox import inbox_sensor
 from assets.prospects.marts import prospects_marts
 from assets.prospects.staging import CONFIG, staging_assets
 from headwater import settings
+from headwater.runs import TODAY
 from resources.prospect_sources import ProspectSource
 
 
@@ -37,11 +38,10 @@ defs = dg.Definitions(
     resources=prospect_source_resources(),
 )
 
-_today = daily.snapshots.today(CONFIG.schedule_timezone).isoformat()
 # What `make demo` runs, in order: every draft year as one run, the materialized views on
-# them, then today's snapshot.
+# them, then today's snapshot (the day when that run starts: headwater.runs.TODAY).
 DEMO_PLAN = [
     (daily.refresh_job.name, (CONFIG.partition_keys[0], CONFIG.partition_keys[-1])),
     (daily.marts_job.name, None),
-    (daily.snapshot_job.name, (_today, _today)),
+    (daily.snapshot_job.name, (TODAY, TODAY)),
 ]

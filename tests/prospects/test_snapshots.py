@@ -81,3 +81,35 @@ def test_only_today_can_be_snapshotted():
     assert "as they are now" in str(past.value) and str(today) in str(past.value)
     with pytest.raises(snapshots.PastSnapshotError, match="has not come yet"):
         snapshots.require_today((today + timedelta(days=1)).isoformat(), tz)
+
+
+def test_the_demo_snapshots_the_day_current_when_its_run_starts(monkeypatch):
+    """The demo's plan says TODAY, resolved when the snapshot run starts, in the schedule's
+    time zone: a demo started before midnight in New York that reaches the snapshot after
+    it takes the new day (a day fixed when the plan was built would have passed)."""
+    from datetime import UTC, datetime
+
+    import headwater.runs as runs
+    from assets.prospects.daily import snapshot_job
+    from assets.prospects.definitions import DEMO_PLAN
+    from headwater.runs import TODAY, load_defs, resolve_range
+
+    assert DEMO_PLAN[-1] == (snapshot_job.name, (TODAY, TODAY))
+    job = load_defs().resolve_job_def(snapshot_job.name)
+    assert job.partitions_def.timezone == "America/New_York"
+
+    class Clock(datetime):
+        instant = datetime(2026, 1, 15, 4, 59, 59, tzinfo=UTC)  # 23:59:59 on the 14th, NY
+
+        @classmethod
+        def now(cls, tz=None):
+            return cls.instant.astimezone(tz)
+
+    monkeypatch.setattr(runs, "datetime", Clock)
+    assert resolve_range(job, (TODAY, TODAY)) == ("2026-01-14", "2026-01-14")
+    Clock.instant = datetime(2026, 1, 15, 5, 0, 1, tzinfo=UTC)  # past midnight in NY
+    assert resolve_range(job, (TODAY, TODAY)) == ("2026-01-15", "2026-01-15")
+    assert resolve_range(job, ("2026-01-01", TODAY)) == ("2026-01-01", "2026-01-15")
+    assert resolve_range(job, ("2026-03-01", "2026-03-02")) == ("2026-03-01", "2026-03-02")
+    with pytest.raises(ValueError, match="time-window partitions"):
+        resolve_range(load_defs().resolve_job_def("prospects_refresh"), (TODAY, TODAY))
