@@ -1,8 +1,10 @@
 """The `headwater` command line: domain tasks that launch runs recorded in the Dagster instance."""
 
 import argparse
+import os
 import sys
 import warnings
+from pathlib import Path
 
 from headwater import doctor, settings
 
@@ -83,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError:
             pass
     args = build_parser().parse_args(argv)
+    if getattr(args, "config", None):
+        # --config FILE is the settings file for the whole command: the code location it
+        # loads reads its partitions and jobs from it too, as from HEADWATER_CONFIG.
+        os.environ["HEADWATER_CONFIG"] = str(Path(args.config).resolve())
     try:
         if args.command == "doctor":  # reports every check itself and starts no run
             return doctor.run(args)

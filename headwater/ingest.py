@@ -44,7 +44,7 @@ def add_parser(sub) -> None:
             "  headwater ingest --api databento --schema trades --start-date 2026-11-02 "
             "--end-date 2026-11-06\n"
             "  headwater ingest --api fred --start-date 2024-01-01 --end-date 2024-03-31\n"
-            "  headwater ingest --job cl_es_january --log-format json\n"
+            "  headwater ingest --job cl_es_january_2024 --log-format json\n"
             "  headwater list-jobs"
         ),
         help="load a source (databento, eia, fred, yahoo) for a date range, as Dagster runs",
@@ -199,6 +199,15 @@ def _market_plan(dataset, schema, symbols, first, last, config_path) -> Plan:
     for symbol in symbols:
         if problem := market_config.symbol_problem(symbol):
             raise BadParameter(f"--symbols: {problem}")
+    from assets.market.sample_data import ROOTS as SAMPLE_ROOTS
+
+    sample_symbols = [f"{root}.FUT" for root in SAMPLE_ROOTS]
+    unknown = [s for s in symbols if s not in sample_symbols]
+    if unknown and settings.source_mode() == "sample":
+        raise BadParameter(
+            f"--symbols {unknown[0]}: sample data exists for {', '.join(sample_symbols)} only; "
+            "set HEADWATER_MODE=live (and DATABENTO_API_KEY) to ingest other symbols"
+        )
     grain = market_config.SCHEMAS[schema]
     partitions = market.partitions_for(schema)
     p_first = date.fromisoformat(partitions.get_first_partition_key())

@@ -374,12 +374,11 @@ def freshness(
     market = configs["market"]
     bars = facts.get("market_daily") or {}
     for symbol in market.symbols:
-        root = symbol.split(".")[0]
         rows.append(
             business_days_rule(
                 "market",
                 f"{symbol} daily bars",
-                _as_date(bars.get(root)),
+                _as_date(bars.get(symbol)),  # the parent symbol, as canonical's root holds it
                 today,
                 MARKET_FRESHNESS_BUSINESS_DAYS,
                 True,

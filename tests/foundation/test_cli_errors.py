@@ -68,3 +68,39 @@ def test_a_bad_setting_is_one_line_naming_it_and_what_to_do(runs, case, command)
         for text in expected:
             assert text in line
     assert done.stdout == ""  # stopped before building anything
+
+
+def test_config_option_is_the_settings_file_for_the_whole_command(tmp_path):
+    """`headwater ingest --config FILE` takes its partitions from FILE too, not only its jobs
+    and symbols: the range check names FILE's market.start_date, whatever HEADWATER_CONFIG
+    says (here: unset, so config/headwater.yaml, whose market.start_date is 2024-01-01)."""
+    import yaml
+
+    from headwater import settings
+
+    data = yaml.safe_load(settings.config_path().read_text())
+    assert data["market"]["start_date"] != "2023-01-01"
+    data["market"]["start_date"] = "2023-01-01"
+    own = tmp_path / "headwater.yaml"
+    own.write_text(yaml.safe_dump(data, sort_keys=False))
+    env = fresh_env(tmp_path / "home")
+    ingest = ["ingest", "--api", "databento", "--schema", "ohlcv-1d", "--symbols", "CL.FUT"]
+    done = finish(
+        start(
+            [
+                *ingest,
+                "--config",
+                str(own),
+                "--start-date",
+                "2022-12-15",
+                "--end-date",
+                "2023-06-30",
+            ],
+            env,
+        )
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == (
+        "ingest: --start-date 2022-12-15 is before the first month partition 2023-01-01 "
+        "(market.start_date in the settings file)"
+    ), done.stderr

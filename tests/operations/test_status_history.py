@@ -100,7 +100,9 @@ def build_warehouse(path: Path) -> dict:
         )
         con.execute("CREATE TABLE canonical.market_ohlcv_1d (bar_date TIMESTAMP, root VARCHAR)")
         con.execute(
-            "INSERT INTO canonical.market_ohlcv_1d VALUES (?, 'CL'), (?, 'ES'), (?, 'NG')",
+            # root as the pipeline writes it: the parent symbol (assets/market/assets.py)
+            "INSERT INTO canonical.market_ohlcv_1d VALUES (?, 'CL.FUT'), (?, 'ES.FUT'), "
+            "(?, 'NG.FUT')",
             [fresh, fresh, fresh],
         )
         con.execute("CREATE TABLE marts.price_panel AS SELECT * FROM range(4) t(i)")
