@@ -9,18 +9,19 @@ from pathlib import Path
 from headwater import doctor, settings
 
 # The checks (headwater.doctor) each command runs before it builds anything, so a bad
-# setting stops it with one line, not a traceback mid-run. The instance directory is
-# checked here and the instance itself created afterwards (settings.ensure_dagster_home).
-# Commands that launch runs check the broker too (the distributed profile's; nothing else).
-RUNS = ["settings", "mode", "keys", "instance_dir", "warehouse_dir", "samples"]
+# setting stops it with one line, not a traceback mid-run: the instance opens (it is
+# created if new) and the warehouse file, if there is one, opens read-only (unless a
+# writer holds it: then it is in use, and fine). Commands that launch runs check the
+# broker too (the distributed profile's; nothing else).
+RUNS = ["settings", "mode", "keys", "instance", "warehouse", "samples"]
 CHECKS_BEFORE = {
     "demo": [*RUNS, "reports", "broker"],
     "simulate": [*RUNS, "reports", "broker"],
     "ingest": [*RUNS, "broker"],
     "list-jobs": ["settings"],
-    # Read-only reports: the settings (status reads the thresholds) and a usable DAGSTER_HOME.
-    "status": ["settings", "instance_dir"],
-    "history": ["instance_dir"],
+    # Read-only reports: the settings (status reads the thresholds) and the instance.
+    "status": ["settings", "instance"],
+    "history": ["instance"],
     "worker": ["settings", "mode", "keys", "instance_dir"],
 }
 

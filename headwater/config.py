@@ -35,19 +35,43 @@ TimeZone = Annotated[str, AfterValidator(_time_zone)]
 ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 
 
+# The settings file's sections: a misspelt one would otherwise leave its domain on the
+# defaults without a word.
+SECTIONS = ("energy", "workforce", "prospects", "market", "operations")
+
+
 @cache
 def _read(path: Path) -> dict:
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: settings file not found (set HEADWATER_CONFIG)") from None
+        raise ConfigError(
+            f"{path}: settings file not found (check --config or HEADWATER_CONFIG)"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start}): expected a YAML settings file"
+        ) from None
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        raise ConfigError(f"{path}: not valid YAML: {_yaml_problem(exc)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of sections at the top level")
+    for section in data:
+        if section not in SECTIONS:
+            raise ConfigError(
+                f"{path}: {section}: unknown section; expected one of {', '.join(SECTIONS)}"
+            )
     return data
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's error in one line: what is wrong and where (its own text spans lines)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    return f"{problem}{where}"
 
 
 def _key(loc: tuple) -> str:

@@ -50,6 +50,7 @@ def check_settings(path: Path | None = None) -> Result:
     """The settings file: every section through its domain's loader."""
     from assets.energy.config import load_energy_config
     from assets.market.config import load_market_config
+    from assets.operations.config import load_operations_config
     from assets.prospects.config import load_prospects_config
     from assets.workforce.config import load_workforce_config
 
@@ -60,6 +61,7 @@ def check_settings(path: Path | None = None) -> Result:
         load_workforce_config,
         load_prospects_config,
         load_market_config,
+        load_operations_config,
     ):
         try:
             load(path)
@@ -76,7 +78,7 @@ def check_settings(path: Path | None = None) -> Result:
             problems.append(message)
     if problems:
         return False, "\n".join(problems)
-    return True, f"{shown} (valid: energy, workforce, prospects, market)"
+    return True, f"{shown} (valid: energy, workforce, prospects, market, operations)"
 
 
 def check_mode() -> Result:

@@ -57,3 +57,28 @@ def test_bad_file_fails_with_the_path(tmp_path):
         load_section("energy", EnergyConfig, bad)
     with pytest.raises(ConfigError, match="settings file not found"):
         load_section("energy", EnergyConfig, tmp_path / "missing.yaml")
+
+
+def test_a_file_that_is_not_utf8_yaml_or_has_an_unknown_section_is_one_line(tmp_path):
+    """Not UTF-8, broken YAML (PyYAML's own message spans lines) and a misspelt section
+    (which would otherwise leave its domain on the defaults without a word): one line
+    each, naming the file and what is wrong."""
+    cases = {
+        "binary.yaml": (
+            b"\xff\xfe\x00bad",
+            "not UTF-8 text (byte 0): expected a YAML settings file",
+        ),
+        "broken.yaml": (b"energy: [\n  a: 1\n", "not valid YAML: expected ',' or ']'"),
+        "misspelt.yaml": (
+            b"enrgy:\n  start_date: 2020-01-01\n",
+            "enrgy: unknown section; expected one of energy, workforce, prospects, market, "
+            "operations",
+        ),
+    }
+    for name, (content, message) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(ConfigError) as err:
+            load_section("energy", EnergyConfig, path)
+        assert str(err.value).startswith(f"{path}: {message}"), err.value
+        assert "\n" not in str(err.value)

@@ -48,7 +48,25 @@ BAD_SETUPS = {
         [],
         ["HEADWATER_SAMPLE_DIR={file}/sample cannot be created", "point HEADWATER_SAMPLE_DIR"],
     ),
+    # Files that exist but are not what they should be: found before anything runs.
+    "warehouse_not_duckdb": (
+        lambda root, file: {"HEADWATER_WAREHOUSE": str(file)},
+        [],
+        ["HEADWATER_WAREHOUSE={file} does not open", "not a valid DuckDB database file"],
+    ),
+    "instance_damaged": (
+        lambda root, file: {"DAGSTER_HOME": str(_damaged_instance(root / "damaged"))},
+        [],
+        ["the Dagster instance does not open", "file is not a database", "point DAGSTER_HOME at"],
+    ),
 }
+
+
+def _damaged_instance(home: Path) -> Path:
+    """A DAGSTER_HOME whose SQLite run storage is not a database any more."""
+    (home / "history").mkdir(parents=True, exist_ok=True)
+    (home / "history" / "runs.db").write_text("garbage\n")
+    return home
 
 
 def fresh_env(root: Path, **changes: str) -> dict[str, str]:
