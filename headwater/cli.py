@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -106,6 +107,11 @@ def main(argv: list[str] | None = None) -> int:
         # Bad settings are the user's to fix: say which, without a traceback.
         say(str(exc))
         return 2
+    except BrokenPipeError:
+        # The reader went away (`headwater history | head`): stop as a Unix tool does on
+        # SIGPIPE, quietly; Python would report the pipe again when it flushes at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
 
 
 def say(message: str) -> None:

@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime
 import dagster as dg
 
 DEFAULT_LIMIT = 20
+MAX_LIMIT = 1_000_000
 PAGE = 100  # run records read at a time when a filter (--asset) has to look inside runs
 
 TRIGGER_TAG = "headwater/trigger"  # set by headwater demo, simulate and ingest
@@ -106,6 +107,8 @@ def parse_limit(text: str) -> int:
         raise BadOption(f"--limit {text!r}: expected a whole number of runs, at least 1") from None
     if limit < 1:
         raise BadOption(f"--limit {limit}: expected at least 1 run")
+    if limit > MAX_LIMIT:
+        raise BadOption(f"--limit {limit}: expected at most {MAX_LIMIT:,} runs")
     return limit
 
 

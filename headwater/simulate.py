@@ -365,7 +365,7 @@ def _execute(args, cfg, instance, defs, run_years, run_inputs) -> int:
                     verbose=args.verbose,
                 )
             except Interrupted as stop:
-                done = _finished(instance, run_years)
+                done = _finished(instance, stop.run_id, run_years)
                 todo = [y for y in run_years if y not in done]
                 print(
                     f"simulate: stopped by {stop.signal_name}; run {stop.run_id} ({job_name}) "
@@ -385,7 +385,7 @@ def _execute(args, cfg, instance, defs, run_years, run_inputs) -> int:
                     detail = failure["message"]
                 else:
                     where, detail = f"job {job_name}", _failure_text(result)
-                done = _finished(instance, run_years)
+                done = _finished(instance, result.run_id, run_years)
                 todo = [y for y in run_years if y not in done]
                 after = (
                     f"years {', '.join(map(str, done))} are done: after fixing the cause, "
@@ -401,12 +401,20 @@ def _execute(args, cfg, instance, defs, run_years, run_inputs) -> int:
     return 0
 
 
-def _finished(instance, years: list[int]) -> list[int]:
-    """Which of `years` are materialized now."""
+def _finished(instance, run_id: str, years: list[int]) -> list[int]:
+    """Which of `years` the run `run_id` materialized (not an earlier run: after a first
+    simulation, every year has been materialized once)."""
+    import dagster as dg
+
     from assets.workforce.assets import table_key
 
-    stored = instance.get_materialized_partitions(table_key("fct_workforce_snapshot"))
-    return sorted(y for y in years if str(y) in stored)
+    key = table_key("fct_workforce_snapshot")
+    done = {
+        entry.dagster_event.partition
+        for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
+        if entry.dagster_event.asset_key == key
+    }
+    return sorted(y for y in years if str(y) in done)
 
 
 def _failure_text(result) -> str:

@@ -104,3 +104,22 @@ def test_config_option_is_the_settings_file_for_the_whole_command(tmp_path):
         "ingest: --start-date 2022-12-15 is before the first month partition 2023-01-01 "
         "(market.start_date in the settings file)"
     ), done.stderr
+
+
+def test_a_reader_that_goes_away_stops_the_command_quietly(tmp_path):
+    """`headwater history | head -1`: the pipe closes before the command has written; it
+    stops as a Unix tool does on SIGPIPE (141), without a BrokenPipeError traceback."""
+    proc = start(["history", "--limit", "50"], fresh_env(tmp_path))
+    proc.stdout.close()
+    err = proc.stderr.read()
+    proc.wait(timeout=120)
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+    assert proc.returncode == 141, err
+
+
+def test_history_limit_beyond_what_the_instance_can_count_is_a_bad_parameter(tmp_path):
+    done = finish(start(["history", "--limit", "99999999999999999999999"], fresh_env(tmp_path)))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == (
+        "history: --limit 99999999999999999999999: expected at most 1,000,000 runs"
+    )

@@ -367,3 +367,27 @@ def table_exists_in(wh, table):
         f"where table_schema = '{schema}' and table_name = '{name}'"
     )
     return found.column("n")[0].as_py() > 0
+
+
+def test_finished_years_are_the_stopped_runs_own_not_every_year_ever_materialized():
+    """After Ctrl-C, `simulate` says which years the stopped run finished: an earlier
+    simulation had materialized every year, and the line said all five were finished."""
+    from headwater.simulate import _finished
+
+    key = table_key("fct_workforce_snapshot")
+    years = [2025, 2026, 2027, 2028, 2029]
+    partitions = dg.StaticPartitionsDefinition([str(y) for y in years])
+
+    @dg.asset(key=key, partitions_def=partitions)
+    def snapshot(context):
+        return None
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        for year in years:  # the earlier, complete simulation
+            instance.report_runless_asset_event(dg.AssetMaterialization(key, partition=str(year)))
+        runs = [
+            dg.materialize([snapshot], instance=instance, partition_key=str(year))
+            for year in (2025, 2026)
+        ]
+        assert _finished(instance, runs[1].run_id, years) == [2026]
+        assert _finished(instance, runs[0].run_id, years) == [2025]
