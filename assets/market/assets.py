@@ -247,9 +247,14 @@ def load_partition(
     whole = bool(rules.latest)
 
     def batches() -> Iterator[dict[str, pa.Table]]:
-        seen = validation.SeenRecords()
+        # Every record of the file so far (M-R09 finds a duplicate however far back its
+        # original is), in DuckDB outside the warehouse, dropped when the load ends.
+        with validation.SeenRecords() as seen:
+            yield from _batches(seen)
+
+    def _batches(seen: validation.SeenRecords) -> Iterator[dict[str, pa.Table]]:
         held: list[np.ndarray] = []
-        for chunk in dbn.read_chunks(path, count=chunk_records):
+        for chunk in dbn.read_chunks(path, count=chunk_records, schema=schema):
             checked = validation.validate(schema, chunk, (start, end), known, seen)
             good = chunk[checked.valid]
             rejected = checked.quarantine_table(origin, load.records_in)
@@ -515,6 +520,12 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
             except SourceError as exc:
                 # Retried (SOURCE_RETRY) only when the source may answer later.
                 raise dg.Failure(description=str(exc), allow_retries=exc.transient) from None
+            except (ValueError, TypeError) as exc:
+                # A request the source refuses before sending it (in sample mode, a root
+                # the generator does not know): asking again gives the same answer.
+                raise dg.Failure(
+                    f"{schema} {partition} {parent}: {exc}", allow_retries=False
+                ) from None
             try:
                 load += load_partition(
                     warehouse,
@@ -529,10 +540,12 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
                     CONFIG.chunk_records,
                 )
             except dbn.DBNFileError as exc:
-                # A download cut short may come whole next time; a sample file will not.
+                # A download cut short may come whole next time; a sample file will not,
+                # nor will a file of another schema.
                 raise dg.Failure(
                     f"{schema} {partition} {parent}: {exc}; nothing of it was replaced",
-                    allow_retries=source.mode == "live",
+                    allow_retries=source.mode == "live"
+                    and not isinstance(exc, dbn.WrongSchemaError),
                 ) from None
         progress.emit(
             progress.Progress("partition_done", f"staging/{table}", partition, load.counts())

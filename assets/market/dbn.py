@@ -43,6 +43,11 @@ class DBNFileError(Exception):
     """A DBN file that cannot be read completely; the message names the file."""
 
 
+class WrongSchemaError(DBNFileError):
+    """A whole DBN file of another schema than the one asked for: reading it again will not
+    change that."""
+
+
 @dataclass(frozen=True)
 class DBNInfo:
     name: str
@@ -261,11 +266,14 @@ def read_info(source: Source) -> DBNInfo:
         _close(store)
 
 
-def read_chunks(source: Source, count: int = DEFAULT_COUNT) -> Iterator[np.ndarray]:
+def read_chunks(
+    source: Source, count: int = DEFAULT_COUNT, schema: str | None = None
+) -> Iterator[np.ndarray]:
     """Yield the records of a single-schema DBN file as read-only structured arrays of
     at most `count` records (copy one before changing it). A truncated or corrupt file
-    raises DBNFileError before the first chunk; a decode failure further in raises it
-    where it is met. Memory holds one chunk whatever the file size."""
+    raises DBNFileError before the first chunk, and so does a file of another schema than
+    `schema` (when given: WrongSchemaError); a decode failure further in raises it where it
+    is met. Memory holds one chunk whatever the file size."""
     if count < 1:
         raise ValueError(f"count must be at least 1, got {count}")
     name = _name(source)
@@ -274,7 +282,9 @@ def read_chunks(source: Source, count: int = DEFAULT_COUNT) -> Iterator[np.ndarr
     try:
         if store.schema is None:
             raise DBNFileError(f"{name}: mixed record types (no schema in the metadata)")
-        schema = str(store.schema)
+        expected, schema = schema, str(store.schema)
+        if expected is not None and schema != expected:
+            raise WrongSchemaError(f"{name}: holds {schema} records, expected {expected}")
         rtypes = np.array(sorted(expected_rtypes(schema)), dtype=np.uint8)
         chunks = store.to_ndarray(count=count)
         while True:

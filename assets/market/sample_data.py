@@ -8,6 +8,13 @@ in the window), then the records. `ensure_sample` writes only a missing file, th
 temporary name and a rename, so a crash never leaves half a file. Files are named
 `<root_dir>/<schema>/<roots>_<start>_<end>.dbn.zst` (`sample_path`).
 
+Nothing after now. A window still in progress at `now` (the current time unless given)
+holds the records of the whole window that are published by now's minute (a bar once its
+interval has closed; other records by ts_recv), the same bytes a file of the whole window
+has for them, and its metadata's `end` is that minute. `ensure_sample` writes a file again
+when its end is not where one written now would end, so a later fetch gets the records
+published since, and the file of a window that is over is the whole window's.
+
 Market model. Each root lists its real contract cycle (CL and NG monthly, ES quarterly
 H/M/U/Z) with the exchange's expiry rules (simplified: no holidays, fixed UTC times) and
 raw symbols like CLF5 and ESH5. A contract's instrument id is fixed by root and delivery
@@ -58,7 +65,7 @@ from pathlib import Path
 import databento_dbn as dbn
 import numpy as np
 
-from assets.market.dbn import record_dtype
+from assets.market.dbn import DBNFileError, read_info, record_dtype
 
 GENERATOR_VERSION = 1  # bump when generated values change
 DATASET = "GLBX.MDP3"
@@ -232,12 +239,39 @@ def ensure_sample(
     start: date,
     end: date,
     roots: Sequence[str] = DEFAULT_ROOTS,
+    now: datetime | None = None,
 ) -> Path:
-    """The sample file for the window, written only if it is missing."""
+    """The sample file for the window, written only if it is missing or does not end where
+    a file written at `now` (default: the current time) would: a window in progress ends
+    at the minute the file was written, so a later call writes it again with the records
+    published since (see `write_sample`)."""
     path = sample_path(root_dir, schema, start, end, roots)
-    if not path.exists():
-        write_sample(path, schema, start, end, roots)
+    if not path.exists() or _ends_elsewhere(path, _file_end(start, end, cutoff_ns(now))):
+        write_sample(path, schema, start, end, roots, now)
     return path
+
+
+def _ends_elsewhere(path: Path, end_ns: int) -> bool:
+    """Whether the file's metadata ends elsewhere than `end_ns`. A file whose metadata does
+    not read is left as it is: the loader's reader names what is wrong with it."""
+    try:
+        return read_info(path).end_ns != end_ns
+    except DBNFileError:
+        return False
+
+
+def cutoff_ns(now: datetime | None = None) -> int:
+    """`now` (default: the current time; naive is UTC) down to its minute, in ns: no record
+    published after it is generated."""
+    now = now or datetime.now(UTC)
+    aware = now if now.tzinfo else now.replace(tzinfo=UTC)
+    return int(aware.timestamp()) // 60 * MINUTE_NS
+
+
+def _file_end(start: date, end: date, cutoff: int) -> int:
+    """The end a file of [start, end) written at `cutoff` has in its metadata: the window's
+    end once it is over, else the cutoff (the start for a window still to come)."""
+    return _ns(end) if cutoff >= _ns(end) else max(_ns(start), cutoff)
 
 
 def write_sample(
@@ -246,8 +280,12 @@ def write_sample(
     start: date,
     end: date,
     roots: Sequence[str] = DEFAULT_ROOTS,
+    now: datetime | None = None,
 ) -> Path:
-    """Write the sample `.dbn.zst` of `schema` for [start, end) to `path`, atomically."""
+    """Write the sample `.dbn.zst` of `schema` for [start, end) to `path`, atomically. A
+    window still in progress at `now` (default: the current time) holds only the records
+    published by then (a bar once its interval has closed), and its metadata's end is
+    that minute: no record is made up for a time to come."""
     if schema not in SCHEMAS:
         raise ValueError(f"unknown schema {schema!r} (schemas: {', '.join(SCHEMAS)})")
     if not start < end:
@@ -259,7 +297,7 @@ def write_sample(
         raise ValueError(f"roots repeat: {', '.join(roots)}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    gen = _Generator(schema, start, end, specs)
+    gen = _Generator(schema, start, end, specs, cutoff_ns(now))
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -449,10 +487,13 @@ def _tick_fixed(spec: RootSpec) -> int:
 
 
 class _Generator:
-    def __init__(self, schema: str, start: date, end: date, specs: list[RootSpec]):
+    def __init__(self, schema: str, start: date, end: date, specs: list[RootSpec], cutoff: int):
         self.schema = schema
         self.start, self.end = start, end
         self.start_ns, self.end_ns = _ns(start), _ns(end)
+        # A window in progress ends at the cutoff; None when the window is over.
+        self.cutoff = cutoff if cutoff < self.end_ns else None
+        self.file_end = _file_end(start, end, cutoff)
         self.specs = specs
         self.contracts = [contracts(spec, start, end) for spec in specs]
         self.dtype = record_dtype(schema)
@@ -479,7 +520,7 @@ class _Generator:
             schema=dbn.Schema(self.schema),
             symbols=[f"{s.root}.FUT" for s in self.specs],
             mappings=mappings,
-            end=self.end_ns,
+            end=self.file_end,
         )
 
     # -- records
@@ -496,9 +537,23 @@ class _Generator:
         }[self.schema]
         for offset in range(0, days, step):
             first = self.start + timedelta(days=offset)
+            if self.cutoff is not None and _ns(first) > self.cutoff:
+                break  # nothing of it is published yet (later chunks never change earlier ones)
             n = min(step, days - offset)
             records = build(first, n)
-            yield self._dirty(records, first=offset == 0, last=offset + step >= days)
+            records = self._dirty(records, first=offset == 0, last=offset + step >= days)
+            if self.cutoff is not None:
+                # The same records as the whole window's, less those not published yet.
+                records = records[self._published(records) <= self.cutoff]
+            yield records
+
+    def _published(self, records: np.ndarray) -> np.ndarray:
+        """When each record exists (ns): a bar when its interval closes, else ts_recv."""
+        if self.schema == "ohlcv-1m":
+            return records["ts_event"].astype(np.int64) + MINUTE_NS
+        if self.schema == "ohlcv-1d":
+            return records["ts_event"].astype(np.int64) + DAY_NS
+        return records["ts_recv"].astype(np.int64)
 
     def _empty(self, n: int) -> np.ndarray:
         out = np.zeros(n, dtype=self.dtype)

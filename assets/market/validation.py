@@ -26,15 +26,20 @@ Rules:
   M-R11 definition without raw_symbol, asset, expiration or a positive tick
 
 Duplicates are found within the array passed and, with a `SeenRecords` carried from
-chunk to chunk, against the chunk before it: a duplicate sent right after its original
-is caught even across a chunk boundary, and memory stays bounded.
+chunk to chunk, against every earlier chunk of the load: a duplicate is caught however
+far from its original, whatever the chunk size, and memory stays bounded (the earlier
+records are kept in DuckDB, which spills to disk, not in Python).
 """
 
 import json
+import shutil
+import tempfile
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 
@@ -44,6 +49,7 @@ UNDEF_PRICE = np.int64(2**63 - 1)
 UNDEF_STAT_QUANTITY = np.int64(2**63 - 1)
 UNDEF_TIMESTAMP = np.uint64(2**64 - 1)
 NS = 1_000_000_000
+SEEN_MEMORY_MB = 64  # the cap on the records M-R09 keeps of a load; beyond it, on disk
 
 RULES: dict[str, str] = {
     "M-R01": "price is UNDEF_PRICE (no price was set)",
@@ -108,19 +114,86 @@ class Validated:
 
 
 class SeenRecords:
-    """Hashes of the previous chunk's records, to find a duplicate across a chunk boundary."""
+    """Every record of one load read so far, to find an exact duplicate of an earlier record
+    however far back it came (M-R09): the result never depends on the chunk size.
 
-    def __init__(self) -> None:
-        self._previous = np.empty(0, dtype=np.uint64)  # sorted
+    Memory stays bounded whatever the file's size: the records go into a private DuckDB
+    database capped at `memory_mb`, which spills to a temporary directory beyond it, and a
+    chunk is matched against them there by their bytes (exactly; no hash decides). The last
+    chunk is handed over only when another one comes, so a file read in one chunk, the
+    common case, never opens a database. `close()` (or the `with` block) drops it all."""
 
-    def check_and_update(self, hashes: np.ndarray, sorted_hashes: np.ndarray) -> np.ndarray:
-        """True where a hash occurred in the previous chunk; then remember this chunk."""
-        previous = self._previous
-        self._previous = sorted_hashes
-        if not len(previous):
-            return np.zeros(len(hashes), dtype=bool)
-        pos = np.minimum(np.searchsorted(previous, hashes), len(previous) - 1)
-        return previous[pos] == hashes
+    def __init__(self, memory_mb: int = SEEN_MEMORY_MB) -> None:
+        self.memory_mb = memory_mb
+        # The previous chunk's records not yet in the database, and which of them to add
+        # (a record that repeats an earlier one is there already).
+        self._pending: tuple[np.ndarray, np.ndarray] | None = None
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._closer: weakref.finalize | None = None
+
+    def __enter__(self) -> "SeenRecords":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._pending = None
+        if self._closer is not None:
+            self._closer()
+        self._con = self._closer = None
+
+    def check_and_update(self, records: np.ndarray, fresh: np.ndarray) -> np.ndarray:
+        """True where a record equals one of an earlier chunk; then remember this chunk's
+        `fresh` records (those that do not repeat an earlier record of the chunk)."""
+        n = len(records)
+        found = np.zeros(n, dtype=bool)
+        if self._pending is not None:
+            con = self._connection()
+            previous, keep = self._pending
+            con.register("_pending", pa.table({"raw": _as_binary(previous[keep])}))
+            try:
+                con.execute("INSERT INTO seen SELECT raw FROM _pending")
+            finally:
+                con.unregister("_pending")
+            if n:
+                chunk = pa.table({"i": pa.array(np.arange(n)), "raw": _as_binary(records)})
+                con.register("_chunk", chunk)
+                try:
+                    hits = con.execute(
+                        "SELECT i FROM _chunk SEMI JOIN seen USING (raw)"
+                    ).fetchnumpy()["i"]
+                finally:
+                    con.unregister("_chunk")
+                found[hits] = True
+        if n:
+            self._pending = (records, fresh & ~found)
+        return found
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            spill = tempfile.mkdtemp(prefix="headwater-seen-records-")
+            con = duckdb.connect(":memory:")
+            con.execute(f"SET memory_limit = '{int(self.memory_mb)}MB'")
+            con.execute("SET temp_directory = ?", [spill])
+            con.execute("CREATE TABLE seen (raw BLOB)")
+            self._con = con
+            self._closer = weakref.finalize(self, _drop_database, con, spill)
+        return self._con
+
+
+def _drop_database(con: duckdb.DuckDBPyConnection, spill: str) -> None:
+    con.close()
+    shutil.rmtree(spill, ignore_errors=True)
+
+
+def _as_binary(records: np.ndarray) -> pa.FixedSizeBinaryArray:
+    """Each record's bytes as one Arrow value, without a Python object per record."""
+    raw = np.ascontiguousarray(records).view(np.uint8)
+    width = records.dtype.itemsize
+    return pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(width), len(records), [None, pa.py_buffer(raw)]
+    )
 
 
 # ---- helpers --------------------------------------------------------------------------------
@@ -181,8 +254,7 @@ def duplicates(records: np.ndarray, seen: SeenRecords | None = None) -> np.ndarr
         later[first] = False
         dup[candidates[later]] = True
     if seen is not None:
-        # Across chunks the 64-bit hash alone decides (the earlier chunk is gone).
-        dup |= seen.check_and_update(h, hs)
+        dup |= seen.check_and_update(records, ~dup)
     return dup
 
 

@@ -17,7 +17,9 @@ import databento as db
 import duckdb
 import numpy as np
 import pytest
+import zstandard
 
+import assets.market.assets as market_assets
 import assets.market.marts as market_marts
 from assets.market import sample_data
 from assets.market.config import Roll
@@ -371,6 +373,85 @@ def test_canonical_trades_are_floats_in_utc_with_contract_and_root(trades_day):
     assert len(by_key) == len(staged) == len(rows)
     for price, *_, ns, instrument_id, sequence in rows:
         assert price == pytest.approx(by_key[(ns, instrument_id, sequence)] / 1e9, rel=1e-12)
+
+
+@pytest.mark.parametrize("chunk_records", [1_000, 500_000])
+def test_a_duplicate_far_from_its_original_is_quarantined_whatever_the_chunk_size(
+    trades_day, tmp_path, chunk_records
+):
+    """A copy of record #500 appended at the end of the day's file: many chunks of 1,000
+    away from its original, or in the same chunk, it goes to quarantine under M-R09 and
+    staging and canonical keep the rows they had."""
+    warehouse = copy_warehouse(trades_day[0], tmp_path / "far.duckdb")
+    day = TRADES_DAY.isoformat()
+    counts = (
+        "SELECT (SELECT count(*) FROM staging.market_trades), "
+        "(SELECT count(*) FROM canonical.market_trades)"
+    )
+    [before] = query(warehouse, counts)
+    held = "SELECT rule_id, origin FROM quarantine.market_trades"
+    held_before = query(warehouse, held)
+    path = sample_file("trades", day, "CL.FUT")
+    records = file_records("trades", day, "CL.FUT")
+    assert not [o for _, o in held_before if o.endswith("#record=500")]  # a clean record
+    good = path.read_bytes()
+    body = zstandard.ZstdDecompressor().stream_reader(good).read()
+    try:
+        path.write_bytes(zstandard.ZstdCompressor().compress(body + records[500].tobytes()))
+        with pytest.MonkeyPatch.context() as mp:
+            config = market_assets.CONFIG.model_copy(update={"chunk_records": chunk_records})
+            mp.setattr(market_assets, "CONFIG", config)
+            result = load(warehouse, "trades", (day, day), ["CL.FUT"])
+    finally:
+        path.write_bytes(good)
+    assert query(warehouse, counts) == [before]
+    added = Counter(query(warehouse, held)) - Counter(held_before)
+    # The copy, the file's last record, under M-R09; nothing else changed.
+    assert [(rule, Path(origin).name) for rule, origin in added.elements()] == [
+        ("M-R09", f"{path.name}#record={len(records)}")
+    ]
+    assert Counter(held_before) <= Counter(query(warehouse, held))
+    evaluations = check_evaluations(result)
+    assert all(e[0].passed for e in evaluations.values()), evaluations
+
+
+def test_an_unknown_root_fails_at_once_naming_it(quarter, tmp_path):
+    """In sample mode a root the generator does not know: one attempt, one line."""
+    warehouse = copy_warehouse(quarter["definitions_only"], tmp_path / "unknown.duckdb")
+    config = ingest_run_config("definition", ["ZZ.FUT"])
+    result = run(warehouse, "market_definition", JANUARY, run_config=config)
+    assert not result.success
+    message = failure_message(result)
+    assert "unknown root 'ZZ.FUT' (roots: CL.FUT, ES.FUT, NG.FUT)" in message, message
+    assert "\n" not in message.strip() and "Traceback" not in message, message
+    assert len(events_of(result, "STEP_START")) == 1
+    assert not events_of(result, "STEP_UP_FOR_RETRY") and not events_of(result, "STEP_RESTARTED")
+
+
+def test_a_file_of_another_schema_fails_at_once_naming_both_schemas(trades_day, tmp_path):
+    """A trades file where the one-minute bars of that day should be: one attempt, one line
+    naming the file, what it holds and what was expected; nothing loaded."""
+    warehouse = copy_warehouse(trades_day[0], tmp_path / "schema.duckdb")
+    day = TRADES_DAY.isoformat()
+    path = sample_file("ohlcv-1m", day, "CL.FUT")
+    kept = path.read_bytes() if path.exists() else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(sample_file("trades", day, "CL.FUT"), path)
+    try:
+        config = ingest_run_config("ohlcv-1m", ["CL.FUT"])
+        result = run(warehouse, "market_ohlcv_1m", (day, day), run_config=config)
+    finally:
+        if kept is None:
+            path.unlink()
+        else:
+            path.write_bytes(kept)
+    assert not result.success
+    message = failure_message(result)
+    assert path.name in message and "holds trades records, expected ohlcv-1m" in message, message
+    assert "\n" not in message.strip() and "no field" not in message, message
+    assert len(events_of(result, "STEP_START")) == 1
+    assert not events_of(result, "STEP_UP_FOR_RETRY") and not events_of(result, "STEP_RESTARTED")
+    assert not exists(warehouse, "staging.market_ohlcv_1m")
 
 
 # ---- replacement ----------------------------------------------------------------------------

@@ -3,7 +3,7 @@ the documented dirt, and failures on truncated or corrupt files."""
 
 import re
 import warnings
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import databento as db
 import numpy as np
@@ -85,6 +85,77 @@ def test_bad_arguments_are_refused(tmp_path):
         sd.write_sample(tmp_path / "x", "trades", START, END, roots=["ZN.FUT"])
     with pytest.raises(ValueError, match="empty window"):
         sd.write_sample(tmp_path / "x", "trades", END, START)
+
+
+# ---- a window in progress: nothing after now ------------------------------------------------
+
+NOW = datetime(2026, 12, 2, 7, 39, 30, tzinfo=UTC)  # a Wednesday morning
+CUTOFF = sd._ns(NOW.date()) + (7 * 60 + 39) * sd.MINUTE_NS  # NOW down to its minute
+TODAY = (NOW.date(), NOW.date() + timedelta(days=1))
+DECEMBER = (date(2026, 12, 1), date(2027, 1, 1))
+PUBLISHED = {  # when a record exists: a bar once its interval has closed
+    "ohlcv-1m": lambda r: r["ts_event"].astype(np.int64) + sd.MINUTE_NS,
+    "ohlcv-1d": lambda r: r["ts_event"].astype(np.int64) + sd.DAY_NS,
+    "trades": lambda r: r["ts_recv"].astype(np.int64),
+    "statistics": lambda r: r["ts_recv"].astype(np.int64),
+    "definition": lambda r: r["ts_recv"].astype(np.int64),
+}
+
+
+@pytest.mark.parametrize(
+    "schema, window",
+    [
+        ("ohlcv-1d", DECEMBER),
+        ("statistics", DECEMBER),
+        ("definition", DECEMBER),
+        ("ohlcv-1m", TODAY),
+        ("trades", TODAY),
+    ],
+)
+def test_a_window_in_progress_holds_only_what_was_published_by_now(tmp_path, schema, window):
+    """The records of a window in progress are those of the whole window published by
+    `now` (nothing made up, nothing changed), and the metadata ends at now's minute."""
+    path = sd.ensure_sample(tmp_path, schema, *window, ["CL.FUT"], now=NOW)
+    got = records(path)
+    later = NOW + timedelta(days=40)  # the window is over: every record of it
+    whole = records(sd.write_sample(tmp_path / "whole.dbn.zst", schema, *window, ["CL.FUT"], later))
+    assert len(got) and (PUBLISHED[schema](got) <= CUTOFF).all()
+    assert PUBLISHED[schema](whole).max() > CUTOFF  # there was a future to leave out
+    assert got.tobytes() == whole[PUBLISHED[schema](whole) <= CUTOFF].tobytes()
+    assert mdbn.read_info(path).end_ns == CUTOFF
+
+
+def test_daily_bars_of_the_month_in_progress_end_with_yesterday(tmp_path):
+    bars = records(sd.ensure_sample(tmp_path, "ohlcv-1d", *DECEMBER, now=NOW))
+    # Yesterday's bars (and one stamped the day before the window, dirt); today's bar is
+    # not over, the rest of the month is to come.
+    assert int(bars["ts_event"].max()) == ns(date(2026, 12, 1))
+    minutes = records(sd.ensure_sample(tmp_path, "ohlcv-1m", *TODAY, now=NOW))
+    assert int(minutes["ts_event"].max()) == CUTOFF - sd.MINUTE_NS  # the last closed minute
+
+
+def test_a_window_still_to_come_is_empty(tmp_path):
+    path = sd.ensure_sample(tmp_path, "trades", NOW.date() + timedelta(days=1),
+                            NOW.date() + timedelta(days=2), ["CL.FUT"], now=NOW)  # fmt: skip
+    assert sum(len(chunk) for chunk in mdbn.read_chunks(path)) == 0
+    assert mdbn.read_info(path).end_ns == mdbn.read_info(path).start_ns
+
+
+def test_ensure_sample_writes_a_window_in_progress_again_as_time_passes(tmp_path):
+    """Written again when a later minute has come, not within the same minute; once the
+    window is over, whole (the same bytes as a file written after it)."""
+    path = sd.ensure_sample(tmp_path, "ohlcv-1m", *TODAY, ["CL.FUT"], now=NOW)
+    first, written = path.read_bytes(), path.stat().st_mtime_ns
+    sd.ensure_sample(tmp_path, "ohlcv-1m", *TODAY, ["CL.FUT"], now=NOW + timedelta(seconds=20))
+    assert path.stat().st_mtime_ns == written  # the same minute: not written again
+    n = len(records(path))
+    sd.ensure_sample(tmp_path, "ohlcv-1m", *TODAY, ["CL.FUT"], now=NOW + timedelta(hours=2))
+    assert len(records(path)) > n and path.read_bytes() != first
+    after = NOW + timedelta(days=2)
+    sd.ensure_sample(tmp_path, "ohlcv-1m", *TODAY, ["CL.FUT"], now=after)
+    whole = sd.write_sample(tmp_path / "whole.dbn.zst", "ohlcv-1m", *TODAY, ["CL.FUT"], after)
+    assert path.read_bytes() == whole.read_bytes()
+    assert mdbn.read_info(path).end_ns == ns(TODAY[1])
 
 
 # ---- round trip through Databento's own reader ----------------------------------------------
@@ -362,3 +433,11 @@ def test_records_of_another_schema_are_refused(tmp_path, samples):
         transcoder.finish()
     with pytest.raises(mdbn.DBNFileError, match=r"corrupt: record type 33 in a trades file"):
         list(mdbn.read_chunks(path))
+
+
+def test_a_file_of_another_schema_than_expected_is_refused(samples):
+    path = samples["trades"]
+    with pytest.raises(mdbn.WrongSchemaError) as caught:
+        list(mdbn.read_chunks(path, schema="ohlcv-1m"))
+    assert str(caught.value) == f"{path}: holds trades records, expected ohlcv-1m"
+    assert len(records(path)) == sum(len(c) for c in mdbn.read_chunks(path, schema="trades"))

@@ -153,6 +153,55 @@ def test_m_r09_duplicate_across_a_chunk_boundary():
     assert rejected(v.validate_ohlcv(arr[3:], WINDOW, KNOWN)) == {}  # without the tracker
 
 
+def chunked(arr: np.ndarray, size: int, validate=v.validate_ohlcv) -> dict[int, str]:
+    """Rejections of `arr` validated `size` records at a time, as a load reads a file,
+    by position in the whole array."""
+    out: dict[int, str] = {}
+    with v.SeenRecords() as seen:
+        for k in range(0, len(arr), size):
+            result = validate(arr[k : k + size], WINDOW, KNOWN, seen)
+            out.update({k + i: rule for i, rule in rejected(result).items()})
+    return out
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 1000])
+def test_m_r09_finds_a_duplicate_however_far_back_whatever_the_chunk_size(size):
+    """Copies of records #1 and #7 at the end of ten: both are duplicates whether the
+    original is in the same chunk, the one before, or many chunks back."""
+    arr = bars(10)
+    arr["volume"] = np.arange(1, 11)
+    arr = np.append(arr, arr[[1, 7, 1]])
+    assert chunked(arr, size) == {10: "M-R09", 11: "M-R09", 12: "M-R09"}
+
+
+def test_m_r09_across_chunks_compares_the_bytes_not_the_hash(monkeypatch):
+    monkeypatch.setattr(v, "record_hashes", lambda r: np.zeros(len(r), dtype=np.uint64))
+    arr = bars(6)
+    assert chunked(arr, 2) == {}  # every hash collides, no record repeats
+    arr[5] = arr[0]
+    assert chunked(arr, 2) == {5: "M-R09"}
+
+
+def test_m_r09_counts_a_copy_of_a_record_a_later_rule_rejected():
+    """A copy of an open interest rejected under M-R10 (after M-R09 in id order) is a
+    duplicate, even chunks later; the first copy stays under M-R10."""
+    s = stats()
+    s["quantity"][1] = int(v.UNDEF_STAT_QUANTITY)
+    arr = np.append(s, s[1])
+    assert chunked(arr, 1, v.validate_statistics) == {1: "M-R10", 3: "M-R09"}
+
+
+def test_seen_records_open_a_database_only_for_a_second_chunk():
+    """A file read in one chunk (the usual case) never pays for one."""
+    arr = bars(4)
+    with v.SeenRecords() as seen:
+        v.validate_ohlcv(arr, WINDOW, KNOWN, seen)
+        assert seen._con is None
+        v.validate_ohlcv(arr[:1], WINDOW, KNOWN, seen)
+        assert seen._con is not None
+    assert seen._con is None
+
+
 def test_duplicates_never_trust_the_hash_alone(monkeypatch):
     arr = bars(4)
     monkeypatch.setattr(v, "record_hashes", lambda r: np.zeros(len(r), dtype=np.uint64))
