@@ -19,6 +19,7 @@ from assets.prospects.staging import (
     SAMPLE_ROWS,
     YEARLY_ASSET,
     arrow_schema,
+    run_draft_years,
     staging_key,
     staging_table,
     to_arrow,
@@ -148,7 +149,7 @@ def outliers(measurements: pd.DataFrame, core: pd.DataFrame, z: float) -> pd.Dat
 )
 def prospects_reconcile(context: dg.AssetExecutionContext, warehouse: Warehouse):
     results: dict[str, list[pd.DataFrame]] = {name: [] for name in [*CHECKS, "core", "review"]}
-    for partition in context.partition_keys:
+    for partition in run_draft_years(context):
         year = int(partition)
         staged = read_staging(warehouse, year)
         out = reconcile(

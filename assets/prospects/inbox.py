@@ -3,15 +3,20 @@
 The sensor `prospects_inbox` looks at the folder's files every INTERVAL_S seconds. A file
 is known by its name (`combine_2024.csv` is the NFL.com combine for the 2024 draft:
 resources.prospect_sources.FILE_NAMES). It is requested once its size and modification
-time are the same on two ticks in a row, so a file still being written waits; the run key
-is the name, size and time, so one version of a file runs once. The run loads the file
-into its source's staging for that draft year and moves it to `processed/` (loaded) or
-`rejected/` beside a `.reason.txt` note (bad file), see assets.prospects.staging.
+time are the same on two ticks in a row, so a file still being written waits. The run key
+is the name, size and modification time, and the directory entry's inode and change time:
+one drop of a file runs once, and the same bytes dropped again (`cp -p` from processed/,
+`mv` back from rejected/: same name, size and mtime) are a new drop that loads again
+(idempotently) instead of a key Dagster has seen, skipped on every tick. The run loads the
+file into its source's staging for that draft year and moves it to `processed/` (loaded)
+or `rejected/` beside a `.reason.txt` note (bad file), see assets.prospects.staging. A
+symbolic link to a file loads its target, and the archive keeps a copy of the data.
 
-A file the sensor cannot place (a name that is no source's, a draft year that is not a
-partition) is moved to `rejected/` by the sensor, with its note: nothing is dropped
-silently. Hidden files and names ending in `.part`, `.tmp` or `.crdownload` are in-progress
-copies and are left alone.
+An entry the sensor cannot place (a name that is no source's, a draft year that is not a
+partition, a dangling symbolic link, a folder or anything else that is not a file) is
+moved to `rejected/` by the sensor, with its note: nothing is dropped silently. Hidden
+files and names ending in `.part`, `.tmp` or `.crdownload` are in-progress copies and are
+left alone, as are the sensor's own `processed/` and `rejected/` folders.
 """
 
 import json
@@ -31,6 +36,7 @@ from resources.prospect_sources import FILE_NAMES
 
 INTERVAL_S = 10
 IN_PROGRESS = (".part", ".tmp", ".crdownload", ".partial")
+ARCHIVES = ("processed", "rejected")  # the sensor's and the runs' own folders in the inbox
 _PATTERNS = {
     source: re.compile("^" + re.escape(name).replace(r"\{year\}", r"(\d{4})") + "$")
     for source, name in FILE_NAMES.items()
@@ -58,16 +64,22 @@ def scan(inbox: Path, previous: dict[str, list[int]], years: set[int]):
     if not inbox.is_dir():
         return requests, unplaceable, seen
     for path in sorted(inbox.iterdir()):
-        if not path.is_file() or path.name.startswith(".") or path.name.endswith(IN_PROGRESS):
+        if path.name.startswith(".") or path.name.endswith(IN_PROGRESS):
+            continue
+        if path.name in ARCHIVES and path.is_dir() and not path.is_symlink():
             continue
         try:
-            stat = path.stat()
+            entry = path.lstat()  # this drop: the link itself for a symbolic link
+            stat = path.stat() if path.is_file() else entry  # the data (a link's target)
         except FileNotFoundError:  # moved away between listing and looking
             continue
-        now = [stat.st_size, stat.st_mtime_ns]
+        now = [stat.st_size, stat.st_mtime_ns, entry.st_ino, entry.st_ctime_ns]
         seen[path.name] = now
         if previous.get(path.name) != now:
             continue  # new, or still changing: look again next tick
+        if not path.is_file():
+            unplaceable.append((path, f"{path.name}: {_not_a_file(path)}"))
+            continue
         placed = classify(path.name)
         if placed is None:
             unplaceable.append(
@@ -85,8 +97,24 @@ def scan(inbox: Path, previous: dict[str, list[int]], years: set[int]):
                 )
             )
             continue
-        requests.append((path, source, year, f"{path.name}:{now[0]}:{now[1]}"))
+        requests.append((path, source, year, ":".join([path.name, *map(str, now)])))
     return requests, unplaceable, seen
+
+
+def _not_a_file(path: Path) -> str:
+    """What an inbox entry that is not a (link to a) regular file is, and what was expected."""
+    expected = f"expected an export file ({_expected_names()})"
+    if path.is_symlink():
+        return f"a symbolic link to {path.readlink()}, which {_kind(path)}; {expected}"
+    return f"{_kind(path)}, not a file; {expected}"
+
+
+def _kind(path: Path) -> str:
+    if path.is_dir():
+        return "is a folder"
+    if not path.exists():
+        return "does not exist"
+    return "is not a regular file"
 
 
 @dg.sensor(

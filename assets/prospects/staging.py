@@ -14,6 +14,7 @@ What happens next is the run's failure mode (tag `headwater/failure_mode`, defau
 not blocking), tags the run `headwater/partial=true` and lets reconciliation go on.
 """
 
+import dataclasses
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +26,12 @@ import pyarrow as pa
 
 from assets.prospects.config import SOURCE_NAMES, SOURCES, ProspectsConfig, load_prospects_config
 from assets.prospects.rules import APPLY_RULES, COLUMNS, LINEAGE, RULES
-from assets.prospects.wire_formats import PARSERS, ProspectFileError, RawRecord
+from assets.prospects.wire_formats import (
+    PARSERS,
+    ProspectFileError,
+    RawRecord,
+    draft_year_of_name,
+)
 from headwater import settings
 from headwater.policies import SOURCE_RETRY
 from headwater.quality import Rejection, quarantine_sample_md, quarantine_table
@@ -132,7 +138,15 @@ def _for_year(records: list[RawRecord], year: int) -> list[RawRecord]:
 
 def read_extract(extract: Extract) -> Load:
     """Parse and apply the record rules; raises ProspectFileError for a file that is not
-    the source's layout. Writes nothing."""
+    the source's layout, or whose name is another draft year's. Writes nothing."""
+    named = draft_year_of_name(extract.path)
+    if not extract.whole_history and named not in (None, extract.draft_year):
+        # Records take their draft year from the file name (P-R09 compares against it), so
+        # another year's file would land in that year's rows while replacing this one's.
+        raise ProspectFileError(
+            f"{extract.location}: P-R09 the file name says draft year {named}; expected a "
+            f"file of draft year {extract.draft_year}, the partition it loads into"
+        )
     records = PARSERS[extract.source](extract.path)
     if extract.whole_history:
         records = [
@@ -218,22 +232,44 @@ def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
-def file_done(path: Path, extraction_id: str) -> Path:
-    """Move a loaded inbox file to processed/, named with its extraction's hash."""
-    target = (
+def processed_path(path: Path, extraction_id: str) -> Path:
+    """Where a loaded inbox file is archived: processed/, named with its extraction's hash
+    (the same bytes dropped again land on the same name)."""
+    return (
         path.parent / "processed" / f"{path.stem}-{extraction_id.rsplit('-', 1)[-1]}{path.suffix}"
     )
+
+
+def _archive(path: Path, target: Path) -> str:
+    """Move an inbox entry to `target`. A symbolic link to a file is archived as its data:
+    the target's bytes are copied and the link removed (its target is not ours to move,
+    and a moved link would keep nothing once the target changes). A dangling link or a
+    directory moves as it is. Returns a note on what was archived, or ''."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink() and path.is_file():
+        link = path.readlink()
+        shutil.copyfile(path, target)
+        path.unlink()
+        return f"{path.name} was a symbolic link to {link}; its content is archived here"
     shutil.move(path, target)
+    return ""
+
+
+def file_done(path: Path, extraction_id: str) -> Path:
+    """Move a loaded inbox file to processed/, named with its extraction's hash."""
+    target = processed_path(path, extraction_id)
+    _archive(path, target)
     return target
 
 
 def file_rejected(path: Path, reason: str) -> Path:
-    """Move a bad inbox file to rejected/, beside a note with the reason."""
+    """Move a bad inbox file (or link, or folder) to rejected/, beside a note with the
+    reason."""
     target = path.parent / "rejected" / f"{path.stem}-{_stamp()}{path.suffix}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(path, target)
-    target.with_name(target.name + ".reason.txt").write_text(reason + "\n")
+    note = _archive(path, target)
+    target.with_name(target.name + ".reason.txt").write_text(
+        "".join(f"{line}\n" for line in (reason, note) if line)
+    )
     return target
 
 
@@ -248,6 +284,24 @@ def failure_mode(context) -> str:
             allow_retries=False,
         )
     return mode
+
+
+def run_draft_years(context) -> list[str]:
+    """The run's draft-year partitions; a run with none fails at once, in one line. Dagster
+    gives a reversed range (2024...2023) of static partitions as no partition at all (a
+    slice from the first key's index to the last's), so such a run would otherwise load
+    nothing and report success."""
+    keys = list(context.partition_keys)
+    if keys:
+        return keys
+    span = context.partition_key_range
+    hint = f" (reversed? the earlier year goes first: {span.end}...{span.start})"
+    raise dg.Failure(
+        description=f"{context.op_def.name}: the run has no draft year: the partition range "
+        f"{span.start}...{span.end} holds none{hint if span.start > span.end else ''}; expected "
+        f"a range of prospects.draft_years ({', '.join(CONFIG.partition_keys)}) in order",
+        allow_retries=False,
+    )
 
 
 def build_staging_asset(source: str) -> dg.AssetsDefinition:
@@ -274,8 +328,9 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
         client = getattr(context.resources, f"prospects_{source}")
         mode = failure_mode(context)
         min_share = CONFIG.min_loaded_share[source]
+        partitions = run_draft_years(context)
         inbox_file = Path(config.file) if config.file else None
-        if inbox_file and len(context.partition_keys) != 1:
+        if inbox_file and len(partitions) != 1:
             raise dg.Failure(
                 description=f"inbox file {inbox_file}: load it into one draft year",
                 allow_retries=False,
@@ -284,7 +339,7 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
         judged: list[dict] = []  # one row per draft year, for the checks' metadata
         failed: list[str] = []  # partial mode: years kept from the last good load
         ready: list[Load] = []  # loads that passed, not yet published
-        for partition in context.partition_keys:
+        for partition in partitions:
             year = int(partition)
             problem, load, transient = None, None, False
             try:
@@ -300,12 +355,16 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
 
             if problem is None:
                 # Years publish together, in one transaction at the end (an inbox file: now).
-                ready.append(load)
                 if inbox_file:
-                    publish(warehouse, *ready)
-                    ready.clear()
+                    # The extraction log names where the file will be kept: the inbox path
+                    # is gone once the file moves to processed/.
+                    target = processed_path(inbox_file, load.extract.extraction_id)
+                    load.extract = dataclasses.replace(load.extract, location=str(target))
+                    publish(warehouse, load)
                     moved = file_done(inbox_file, load.extract.extraction_id)
                     context.log.info(f"{inbox_file.name}: loaded, moved to {moved}")
+                else:
+                    ready.append(load)
                 judged.append(
                     {"draft_year": year, "share": round(load.loaded_share, 4), "status": "loaded"}
                 )

@@ -73,7 +73,8 @@ def _origin_prefix(path: Path) -> str:
     return f"{path.parent.name}/{path.name}"
 
 
-def _draft_year(path: Path) -> int | None:
+def draft_year_of_name(path: Path) -> int | None:
+    """The draft year a file name gives (`combine_2024.csv`: 2024), or None."""
     match = _YEAR_IN_NAME.search(path.stem)
     return int(match.group(1)) if match else None
 
@@ -125,7 +126,7 @@ def _csv_records(
     lines: list[str],
     missing: set[str],
 ) -> list[RawRecord]:
-    prefix, year = _origin_prefix(path), _draft_year(path)
+    prefix, year = _origin_prefix(path), draft_year_of_name(path)
     records = []
     for n, line in enumerate(lines, start=1):
         cells = _cells(line)  # split here, so no row's cells outlive its record
@@ -152,8 +153,41 @@ def parse_nfl(path: Path) -> list[RawRecord]:
     lines = _csv_lines(_read_text(path, expected))
     header = _cells(lines[0])
     if header != NFL_COLUMNS:
-        raise ProspectFileError(f"{path}: header {_short(header)!r}; expected {expected}")
+        raise ProspectFileError(
+            f"{path}: header has {header_difference(header, NFL_COLUMNS)}; expected nflverse "
+            f"combine CSV columns {','.join(NFL_COLUMNS)}"
+        )
     return _csv_records(path, "nfl", NFL_COLUMNS, lines[1:], NFL_MISSING)
+
+
+def header_difference(header: list[str], expected: list[str], limit: int = 5) -> str:
+    """What is wrong with a header, by column name: the unexpected, missing and repeated
+    columns (the first `limit` of each), or the order when the names are all there."""
+
+    def names(kind: str, found: list[str]) -> str:
+        listed = ", ".join(repr(name) for name in found[:limit])
+        more = f" and {len(found) - limit} more" if len(found) > limit else ""
+        return f"{kind} column{'s' if len(found) > 1 else ''} {listed}{more}"
+
+    unexpected = [name for name in header if name not in expected]
+    missing = [name for name in expected if name not in header]
+    repeated = sorted({name for name in header if header.count(name) > 1}, key=header.index)
+    parts = [
+        names(kind, found)
+        for kind, found in (
+            ("unexpected", unexpected),
+            ("missing", missing),
+            ("repeated", repeated),
+        )
+        if found
+    ]
+    if not parts:
+        first = next(i for i, (a, b) in enumerate(zip(header, expected, strict=True)) if a != b)
+        parts = [
+            f"has the columns in another order (column {first + 1} is {header[first]!r}, "
+            f"expected {expected[first]!r})"
+        ]
+    return ", ".join(parts)
 
 
 def cfr_field_names(over_header: list[str], header: list[str]) -> list[str]:
@@ -241,7 +275,13 @@ def _text(value: Any) -> str | None:
     return json.dumps(value)
 
 
-def _json_records(path: Path, source: str, expected: str, list_path: tuple[str, ...]):
+def _json_records(
+    path: Path,
+    source: str,
+    expected: str,
+    list_path: tuple[str, ...],
+    year_path: tuple[str, ...],
+):
     path = Path(path)
     text = _read_text(path, expected)
     try:
@@ -259,7 +299,8 @@ def _json_records(path: Path, source: str, expected: str, list_path: tuple[str, 
         raise ProspectFileError(
             f"{path}: {'.'.join(list_path)!r} is not a list; expected {expected}"
         )
-    prefix, year = _origin_prefix(path), _draft_year(path)
+    prefix, year = _origin_prefix(path), draft_year_of_name(path)
+    _same_declared_year(path, doc, year_path, year)
     records = []
     for n, item in enumerate(node, start=1):
         origin = f"{prefix}#row={n}"
@@ -272,16 +313,34 @@ def _json_records(path: Path, source: str, expected: str, list_path: tuple[str, 
     return records
 
 
+def _same_declared_year(path: Path, doc: Any, year_path: tuple[str, ...], year: int | None):
+    """P-R09 for a whole file: the draft year the document declares (`meta.draft_year`)
+    must be the one of its name, which is the partition it loads into. A file with no
+    declared year is judged by its records; a name with no year, by P-R09 per record."""
+    node: Any = doc
+    for key in year_path:
+        node = node.get(key) if isinstance(node, dict) else None
+    if node is None or year is None:
+        return
+    if str(node).strip() != str(year):
+        raise ProspectFileError(
+            f"{path}: P-R09 {'.'.join(year_path)} is {node!r}, not the file's draft year {year}; "
+            f"expected a file of draft year {year}"
+        )
+
+
 def parse_yahoo(path: Path) -> list[RawRecord]:
-    """Yahoo college stats: `{"meta": {...}, "players": [...]}` (docs/prospects.md)."""
+    """Yahoo college stats: `{"meta": {...}, "players": [...]}` (docs/prospects.md). A file
+    whose `meta.draft_year` is not the draft year of its name is another year's (P-R09)."""
     expected = 'Yahoo college stats JSON {"meta": ..., "players": [...]}'
-    return _json_records(path, "yahoo", expected, ("players",))
+    return _json_records(path, "yahoo", expected, ("players",), ("meta", "draft_year"))
 
 
 def parse_espn(path: Path) -> list[RawRecord]:
-    """ESPN injury reports: `{"season": ..., "injuries": [...]}` (docs/prospects.md)."""
+    """ESPN injury reports: `{"season": ..., "injuries": [...]}` (docs/prospects.md). A file
+    whose `season.year` is not the draft year of its name is another year's (P-R09)."""
     expected = 'ESPN injuries JSON {"season": ..., "injuries": [...]}'
-    return _json_records(path, "espn", expected, ("injuries",))
+    return _json_records(path, "espn", expected, ("injuries",), ("season", "year"))
 
 
 PARSERS = {

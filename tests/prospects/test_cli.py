@@ -82,3 +82,27 @@ def test_readme_commands_as_written(cli_env):
     assert n == sum(count for _, count in years)
     archive = Path(cli_env["HEADWATER_DATA_DIR"]) / "archive" / "prospects"
     assert [p.name for p in archive.iterdir()] == [f"prospects_{day}.parquet"]
+
+
+def test_docs_partial_mode_command_as_written(cli_env, tmp_path):
+    """docs/prospects.md's partial-success command (`dagster asset materialize` has no
+    --tags): a source that cannot be read keeps its last good staging and the run goes on."""
+    text = (REPO_ROOT / "docs" / "prospects.md").read_text()
+    [command] = re.findall(r"`(dagster job execute [^`]*)`", text)
+    assert '"headwater/failure_mode":"partial"' in command and "--tags" in command
+    sample = tmp_path / "sample"  # a copy: one of its files is broken below
+    shutil.copytree(Path(cli_env["HEADWATER_SAMPLE_DIR"]) / "prospects", sample / "prospects")
+    env = cli_env | {"HEADWATER_SAMPLE_DIR": str(sample)}
+    run_as_written(env, command.replace('"headwater/failure_mode":"partial",', ""))
+    good = query(env, "SELECT extraction_id, rows_loaded FROM staging.prospects_extractions "
+                      "WHERE source = 'espn' AND draft_year = 2024")  # fmt: skip
+    (sample / "prospects" / "espn" / "injuries_2024.json").write_text("{not json")
+
+    out = run_as_written(env, command)
+    assert out.count("RUN_SUCCESS") == 1
+    assert "Asset check 'refreshed' on 'staging/prospects_espn' did not pass" in out
+    assert "injuries_2024.json: not JSON" in out
+    assert query(env, "SELECT extraction_id, rows_loaded FROM staging.prospects_extractions "
+                      "WHERE source = 'espn' AND draft_year = 2024") == good  # fmt: skip
+    [(core,)] = query(env, "SELECT count(*) FROM canonical.prospect_core WHERE draft_year = 2024")
+    assert core > 2800

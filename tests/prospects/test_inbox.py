@@ -143,7 +143,8 @@ def test_a_good_file_loads_and_moves_to_processed(tmp_path, files_2024):
             "SELECT rows_loaded, location FROM staging.prospects_extractions"
         ).fetchall()
         [(n,)] = con.sql("SELECT count(*) FROM staging.prospects_nfl").fetchall()
-    assert n == rows > 1000 and loc.endswith("inbox/combine_2024.csv")
+    # The log names where the file is kept now: the inbox path is gone.
+    assert n == rows > 1000 and loc == str(processed)
 
 
 @pytest.mark.parametrize(
@@ -152,7 +153,7 @@ def test_a_good_file_loads_and_moves_to_processed(tmp_path, files_2024):
         ("combine_2024.csv", b"", "file is empty"),
         ("grades_2024.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary content"),
         ("stats_2024.json", b'{"players": "not a list"', "stats_2024.json"),
-        ("combine_2024.csv", b"name,school\nA,B\n", "header 'name,school'"),
+        ("combine_2024.csv", b"name,school\nA,B\n", "header has unexpected column 'name'"),
     ],
     ids=["empty", "binary", "broken-json", "wrong-header"],
 )
@@ -186,3 +187,147 @@ def test_a_file_of_bad_rows_names_file_row_and_field(tmp_path, files_2024):
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     message = failure.step_failure_data.error.message
     assert "combine_2024.csv" in message and "#row=1" in message and "forty" in message
+
+
+# ---- drops again, links, folders, another year's file -------------------------------------------
+
+
+def test_a_file_dropped_again_unchanged_is_a_new_run_and_loads_again(tmp_path, files_2024):
+    folder, warehouse = tmp_path / "inbox", tmp_path / "wh.duckdb"
+    first = run_request_for(folder, "combine_2024.csv", files_2024["nfl"])
+    assert execute(first, warehouse).success
+    [processed] = (folder / "processed").iterdir()
+    before = sorted(map(repr, _rows(warehouse, "SELECT * FROM staging.prospects_nfl")))
+    # The same bytes back under the same name, size and modification time (`cp -p`).
+    again = folder / "combine_2024.csv"
+    again.write_bytes(processed.read_bytes())
+    os.utime(again, ns=(processed.stat().st_atime_ns, processed.stat().st_mtime_ns))
+    assert again.stat().st_mtime_ns == processed.stat().st_mtime_ns
+    second = run_request_for(folder, "combine_2024.csv", processed.read_bytes())
+    assert second.run_key != first.run_key  # Dagster would skip a key it has seen
+    assert execute(second, warehouse).success
+    assert not again.exists() and list((folder / "processed").iterdir()) == [processed]
+    assert sorted(map(repr, _rows(warehouse, "SELECT * FROM staging.prospects_nfl"))) == before
+
+
+def test_a_file_moved_back_from_rejected_runs_again(tmp_path):
+    folder = tmp_path / "inbox"
+    first = run_request_for(folder, "combine_2024.csv", b"")
+    assert not execute(first, tmp_path / "wh.duckdb").success
+    [moved] = [p for p in (folder / "rejected").iterdir() if p.suffix == ".csv"]
+    mtime = moved.stat().st_mtime_ns
+    os.rename(moved, folder / "combine_2024.csv")  # `mv` keeps size, mtime and inode
+    assert (folder / "combine_2024.csv").stat().st_mtime_ns == mtime
+    context = dg.build_sensor_context(cursor=None)
+    _sensor_at(folder, context)
+    [second] = _sensor_at(folder, context)
+    assert second.run_key != first.run_key
+    assert not execute(second, tmp_path / "wh.duckdb").success  # still empty: rejected again
+    assert len(list((folder / "rejected").glob("*.reason.txt"))) == 2
+    assert not (folder / "combine_2024.csv").exists()
+
+
+def test_a_dangling_link_and_a_folder_named_like_an_export_are_rejected(tmp_path):
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "combine_2024.csv").symlink_to(tmp_path / "gone.csv")
+    (folder / "stats_2024.json").mkdir()
+    (folder / "stats_2024.json" / "part1.json").write_text("{}")
+    (folder / "processed").mkdir()  # the sensor's own folders stay
+    context = dg.build_sensor_context(cursor=None)
+    _sensor_at(folder, context)
+    result = _sensor_at(folder, context)
+    assert isinstance(result, dg.SkipReason) or result == []
+    assert sorted(p.name for p in folder.iterdir()) == ["processed", "rejected"]
+    notes = {
+        p.name.split("-")[0]: p.read_text() for p in (folder / "rejected").glob("*.reason.txt")
+    }
+    assert notes["combine_2024"].startswith(
+        f"combine_2024.csv: a symbolic link to {tmp_path / 'gone.csv'}, which does not exist; "
+        "expected an export file (combine_<year>.csv"
+    )
+    assert notes["stats_2024"].startswith("stats_2024.json: is a folder, not a file;")
+    [link] = [p for p in (folder / "rejected").iterdir() if p.name.startswith("combine_2024-")
+              and not p.name.endswith(".txt")]  # fmt: skip
+    assert link.is_symlink() and link.readlink() == tmp_path / "gone.csv"  # the link itself
+    [kept] = [p for p in (folder / "rejected").iterdir() if p.is_dir()]
+    assert (kept / "part1.json").read_text() == "{}"
+
+
+def test_a_link_to_a_file_loads_and_processed_keeps_the_data(tmp_path, files_2024):
+    target = drop(tmp_path / "exports", "combine_2024.csv", files_2024["nfl"])
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "combine_2024.csv").symlink_to(target)
+    context = dg.build_sensor_context(cursor=None)
+    _sensor_at(folder, context)
+    [request] = _sensor_at(folder, context)
+    assert execute(request, tmp_path / "wh.duckdb").success
+    [processed] = (folder / "processed").iterdir()
+    assert not processed.is_symlink() and processed.read_bytes() == files_2024["nfl"]
+    assert (
+        not (folder / "combine_2024.csv").exists()
+        and not (folder / "combine_2024.csv").is_symlink()
+    )
+    assert target.read_bytes() == files_2024["nfl"]  # the link's target is not ours to move
+
+
+def test_a_link_to_a_bad_file_is_rejected_with_its_data(tmp_path):
+    target = drop(tmp_path / "exports", "grades_2024.csv", b"")
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "grades_2024.csv").symlink_to(target)
+    context = dg.build_sensor_context(cursor=None)
+    _sensor_at(folder, context)
+    [request] = _sensor_at(folder, context)
+    assert not execute(request, tmp_path / "wh.duckdb").success
+    [data] = (folder / "rejected").glob("*.csv")
+    [note] = (folder / "rejected").glob("*.reason.txt")
+    assert not data.is_symlink() and data.read_bytes() == b"" and target.exists()
+    assert "file is empty" in note.read_text()
+    assert f"was a symbolic link to {target}" in note.read_text()
+
+
+def test_a_yahoo_file_of_another_draft_year_is_rejected_whole(tmp_path):
+    folder, warehouse = tmp_path / "inbox", tmp_path / "wh.duckdb"
+    good = run_request_for(folder, "stats_2024.json", build_files(2024)["yahoo"])
+    assert execute(good, warehouse).success
+    before = _rows(warehouse, "SELECT draft_year, count(*) FROM staging.prospects_yahoo GROUP BY 1")
+    # 2023's export (its meta.draft_year is "2023") dropped under 2024's name.
+    request = run_request_for(folder, "stats_2024.json", build_files(2023)["yahoo"])
+    result = execute(request, warehouse)
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = failure.step_failure_data.error.message
+    said = "stats_2024.json: P-R09 meta.draft_year is '2023', not the file's draft year 2024"
+    assert said in message and "\n" not in message.strip()
+    [note] = (folder / "rejected").glob("*.reason.txt")
+    assert said in note.read_text()
+    after = _rows(warehouse, "SELECT draft_year, count(*) FROM staging.prospects_yahoo GROUP BY 1")
+    assert after == before and [year for year, _ in after] == [2024]
+
+
+def test_a_file_named_for_another_year_does_not_load_into_this_one(tmp_path):
+    path = drop(tmp_path / "files", "stats_2023.json", build_files(2023)["yahoo"])
+    [asset] = [a for a in staging_assets if a.key.path[-1] == "prospects_yahoo"]
+    result = dg.materialize(
+        [asset],
+        partition_key="2024",
+        run_config={"ops": {asset.key.to_python_identifier(): {"config": {"file": str(path)}}}},
+        resources={
+            "warehouse": DuckDBWarehouse(path=str(tmp_path / "wh.duckdb")),
+            "prospects_yahoo": ProspectSource(source="yahoo"),
+        },
+        raise_on_error=False,
+    )
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert (
+        f"{path}: P-R09 the file name says draft year 2023; expected a file of draft year 2024"
+        in failure.step_failure_data.error.message
+    )
+
+
+def _rows(warehouse: Path, sql: str) -> list:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql).fetchall()

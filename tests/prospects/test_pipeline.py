@@ -287,3 +287,40 @@ def test_snapshot_change_report_across_two_days(loaded, tmp_path, monkeypatch):
     finally:
         with wh.connect() as con:  # leave the shared tables as the other tests expect
             con.execute("DELETE FROM snapshots.prospects_history")
+
+
+def test_a_reversed_range_fails_every_step_at_once_in_one_line(tmp_path, session_dir):
+    # Dagster gives a reversed range of static partitions (2025...2024) as no partition.
+    said = (
+        "the run has no draft year: the partition range 2025...2024 holds none (reversed? the "
+        "earlier year goes first: 2024...2025)"
+    )
+    result = refresh(tmp_path / "wh.duckdb", session_dir / "sample" / "prospects", ("2025", "2024"))
+    assert not result.success
+    failed = {
+        e.step_key: e.step_failure_data.user_failure_data
+        for e in result.all_events
+        if e.event_type_value == "STEP_FAILURE"
+    }
+    assert sorted(failed) == sorted(f"staging__prospects_{s}" for s in SOURCES)
+    for step, failure in failed.items():
+        assert failure.description.startswith(f"{step}: {said}")
+        assert "\n" not in failure.description
+    assert not result.get_asset_materialization_events()
+    assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    # Reconciliation on its own fails the same way, not with pandas' "No objects to concatenate".
+    alone = dg.materialize(
+        [prospects_reconcile],
+        resources={"warehouse": DuckDBWarehouse(path=str(tmp_path / "wh.duckdb"))},
+        tags={
+            "dagster/asset_partition_range_start": "2025",
+            "dagster/asset_partition_range_end": "2024",
+        },
+        raise_on_error=False,
+    )
+    [failure] = [e for e in alone.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.step_failure_data.user_failure_data.description.startswith(
+        f"prospects_reconcile: {said}"
+    )
+    retried = [e for e in alone.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert retried == []

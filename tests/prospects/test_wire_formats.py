@@ -154,3 +154,65 @@ def test_records_equal_data_rows_on_samples(tmp_path):
         assert [r.origin for r in recs] == [
             f"{path.parent.name}/{path.name}#row={n}" for n in range(1, len(recs) + 1)
         ]
+
+
+@pytest.mark.parametrize(
+    ("header", "said"),
+    [
+        (NFL_HEADER + ",extra", "header has unexpected column 'extra';"),
+        (NFL_HEADER.replace(",ht,", ","), "header has missing column 'ht';"),
+        (
+            NFL_HEADER.replace(",ht,", ",height,"),
+            "unexpected column 'height', missing column 'ht';",
+        ),
+        (NFL_HEADER + ",wt", "header has repeated column 'wt';"),
+        (
+            NFL_HEADER.replace("forty,bench", "bench,forty"),
+            "columns in another order (column 13 is 'bench', expected 'forty')",
+        ),
+        (
+            "name,team,a,b,c,d,e",
+            "unexpected columns 'name', 'team', 'a', 'b', 'c' and 2 more, missing columns "
+            "'season', 'draft_year', 'draft_team', 'draft_round', 'draft_ovr' and 13 more;",
+        ),
+    ],
+    ids=["extra", "missing", "renamed", "repeated", "order", "another-layout"],
+)
+def test_nfl_header_error_names_the_columns(tmp_path, header, said):
+    path = write(tmp_path, "nfl/combine_2024.csv", f"{header}\n{NFL_ROW}\n")
+    with pytest.raises(ProspectFileError) as info:
+        wf.parse_nfl(path)
+    text = str(info.value)
+    assert text.startswith(f"{path}: ") and said in text and "\n" not in text
+    assert text.endswith("expected nflverse combine CSV columns " + NFL_HEADER)
+
+
+@pytest.mark.parametrize(
+    ("parser", "rel", "doc", "said"),
+    [
+        (
+            wf.parse_yahoo,
+            "yahoo/stats_2024.json",
+            {"meta": {"season": "2022", "draft_year": "2023"}, "players": []},
+            "P-R09 meta.draft_year is '2023', not the file's draft year 2024; "
+            "expected a file of draft year 2024",
+        ),
+        (
+            wf.parse_espn,
+            "espn/injuries_2024.json",
+            {"season": {"year": 2023, "type": "draft"}, "injuries": []},
+            "P-R09 season.year is 2023, not the file's draft year 2024; "
+            "expected a file of draft year 2024",
+        ),
+    ],
+    ids=["yahoo", "espn"],
+)
+def test_a_file_declaring_another_draft_year_is_rejected_whole(tmp_path, parser, rel, doc, said):
+    path = write(tmp_path, rel, json.dumps(doc))
+    with pytest.raises(ProspectFileError) as info:
+        parser(path)
+    assert str(info.value) == f"{path}: {said}"
+    # The same file under its own year's name parses; no declared year: judged per record.
+    assert parser(write(tmp_path, rel.replace("2024", "2023"), json.dumps(doc))) == []
+    undeclared = {k: v for k, v in doc.items() if k in ("players", "injuries")}
+    assert parser(write(tmp_path, rel, json.dumps(undeclared))) == []
