@@ -5,6 +5,7 @@ and turns validation errors into one message naming the file, the key and what
 is allowed, so a bad value fails at load instead of in the middle of a run.
 """
 
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -86,7 +87,13 @@ def format_validation_error(path: Path | str, section: str, exc: ValidationError
     for err in exc.errors():
         key = _key((section, *err["loc"]))
         got = err.get("input")
-        shown = "" if isinstance(got, dict) else f" (got {got!r})"
+        shown = (
+            ""
+            if isinstance(got, dict)
+            else f" (got {got})"
+            if isinstance(got, date)  # as the file has it, not datetime.date(...)
+            else f" (got {got!r})"
+        )
         lines.append(f"{path}: {key}: {err['msg']}{shown}")
     return "\n".join(lines)
 

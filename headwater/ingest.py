@@ -318,7 +318,7 @@ def execute(plan: Plan, log_format: str = "text", verbose: bool = False) -> int:
 
     from headwater import progress, settings
     from headwater.output import log_path
-    from headwater.runs import Interrupted, load_defs, run_job
+    from headwater.runs import Interrupted, failure_line, load_defs, run_job
 
     settings.export_warehouse_env()
     defs = load_defs()
@@ -435,7 +435,7 @@ def execute(plan: Plan, log_format: str = "text", verbose: bool = False) -> int:
                     if bar is not None:
                         bar.update(1)
             runs.append((step.job, result.run_id, result.success))
-            failure = None if result.success else _failure_line(result)
+            failure = None if result.success else failure_line(result)
             if as_json:
                 emit(
                     {
@@ -512,28 +512,6 @@ def counts_from_run(result) -> list[dict[str, Any]]:
             }
         )
     return found
-
-
-def _failure_line(result) -> str:
-    """The first step failure's message, on one line."""
-    for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
-            data = event.event_specific_data
-            error = data.error
-            message = error.message if error else event.message
-            # After step retries Dagster's error says only "Exceeded max_retries of N"; the
-            # step's own failure is kept beside it.
-            if data.user_failure_data is not None and data.user_failure_data.description:
-                message = data.user_failure_data.description
-            lines = [line.strip() for line in (message or "").strip().splitlines()]
-            lines = [line for line in lines if line and not line.startswith("Stack Trace")]
-            text = lines[0] if lines else "failed"
-            if text.endswith(":") and len(lines) > 1:  # "1 blocking check failed:" + which
-                text += " " + "; ".join(lines[1:4])
-            # Dagster's own error class names say nothing to a user
-            text = text.removeprefix("dagster._core.errors.")
-            return f"{event.step_key}: {text}"
-    return "the run failed (see the log file)"
 
 
 def list_jobs(args) -> int:

@@ -174,3 +174,49 @@ def materialized_assets(result: dg.JobExecutionResult) -> set[dg.AssetKey]:
         for e in result.all_events
         if e.event_type_value == "ASSET_MATERIALIZATION"
     }
+
+
+def failure_line(result: dg.JobExecutionResult) -> str:
+    """The first failed step and why, on one line: a `dg.Failure`'s description; for an
+    exception, the exception itself (not Dagster's "Error occurred while executing op"
+    around it); after step retries, the last attempt's error beside Dagster's "Exceeded
+    max_retries of N", which alone says nothing of the cause."""
+    for event in result.all_events:
+        if event.event_type_value != "STEP_FAILURE":
+            continue
+        data = event.event_specific_data
+        if data.user_failure_data is not None and data.user_failure_data.description:
+            text = _first_lines(data.user_failure_data.description)
+        else:
+            text = _first_lines(_innermost(data.error) or event.message or "")
+            outer = _first_lines(data.error.message) if data.error else ""
+            retries = outer.split("Error: ", 1)[-1]
+            if retries.startswith("Exceeded max_retries") and retries != text:
+                text = f"{text} ({retries.rstrip('.')})"
+        if text.startswith("Exceeded max_retries"):
+            retried = [
+                e.event_specific_data.error
+                for e in result.all_events
+                if e.event_type_value == "STEP_UP_FOR_RETRY" and e.step_key == event.step_key
+            ]
+            if retried and retried[-1] is not None:
+                text = f"{_first_lines(_innermost(retried[-1]))} ({text.rstrip('.')})"
+        return f"{event.step_key}: {text}"
+    return "the run failed (see the log file)"
+
+
+def _innermost(error) -> str | None:
+    """The message of the exception at the bottom of a serialized error's causes."""
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return error.message if error is not None else None
+
+
+def _first_lines(message: str) -> str:
+    lines = [line.strip() for line in message.strip().splitlines()]
+    lines = [line for line in lines if line and not line.startswith("Stack Trace")]
+    text = lines[0] if lines else "failed"
+    if text.endswith(":") and len(lines) > 1:  # "1 blocking check failed:" + which
+        text += " " + "; ".join(lines[1:4])
+    # Dagster's own error class names say nothing to a user.
+    return text.removeprefix("dagster._core.errors.")

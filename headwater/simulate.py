@@ -302,7 +302,7 @@ def _execute(args, cfg, instance, defs, run_years, run_inputs) -> int:
     from assets.workforce import progress
     from assets.workforce.definitions import INPUTS_JOB, REPORTS_JOB, SIMULATION_JOB
     from headwater.output import log_path
-    from headwater.runs import Interrupted, run_job
+    from headwater.runs import Interrupted, failure_line, run_job
 
     run_config = {
         "resources": {
@@ -384,7 +384,7 @@ def _execute(args, cfg, instance, defs, run_years, run_inputs) -> int:
                     where = f"year {failure['year']}, stage {failure['stage']}"
                     detail = failure["message"]
                 else:
-                    where, detail = f"job {job_name}", _failure_text(result)
+                    where, detail = f"job {job_name}", failure_line(result)
                 done = _finished(instance, result.run_id, run_years)
                 todo = [y for y in run_years if y not in done]
                 after = (
@@ -415,11 +415,3 @@ def _finished(instance, run_id: str, years: list[int]) -> list[int]:
         if entry.dagster_event.asset_key == key
     }
     return sorted(y for y in years if str(y) in done)
-
-
-def _failure_text(result) -> str:
-    for event in result.all_events:
-        if event.is_step_failure:
-            error = event.step_failure_data.error
-            return (error.message if error else "step failed").strip().splitlines()[0]
-    return "run failed"

@@ -75,6 +75,13 @@ class EnergyConfig(_Strict):
     schedule_time: ClockTime = "06:00"
     schedule_timezone: TimeZone = "America/New_York"
 
+    @field_validator("start_date")
+    @classmethod
+    def _not_ahead(cls, value: date) -> date:
+        if value > date.today():
+            raise ValueError(f"{value} is in the future: the first month must have begun")
+        return value
+
     @field_validator("authority_order")
     @classmethod
     def _permutation(cls, value: list[Source]) -> list[Source]:

@@ -459,7 +459,11 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
     def _load(context: dg.AssetExecutionContext, config: MarketLoadConfig):
         warehouse: Warehouse = context.resources.warehouse
         symbols = config.symbols or list(CONFIG.symbols)
-        rules = transform.load_schema_rules(schema, CONFIG.transform_rules)
+        try:
+            rules = transform.load_schema_rules(schema, CONFIG.transform_rules)
+        except transform.TransformRuleError as exc:
+            # A rule file is the settings' to fix: reading it again gives the same answer.
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
         # One session for the whole run: DuckDB writes its data to the file when the last
         # connection closes, once per run rather than once per partition and parent. The
         # memory cap keeps a long backfill's memory flat (DuckDB's buffer pool would

@@ -7,6 +7,7 @@ schemas Headwater ingests, the parent-symbol format, and the predefined jobs
 
 import re
 from datetime import date
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -109,6 +110,23 @@ class MarketConfig(_Strict):
             if problem := symbol_problem(symbol):
                 raise ValueError(problem)
         return list(dict.fromkeys(value))
+
+    @field_validator("transform_rules")
+    @classmethod
+    def _rules_dir(cls, value: str) -> str:
+        if not Path(value).is_dir():
+            raise ValueError(
+                f"{value} is not a folder: expected the folder of the transformation rule "
+                "files (<schema>.yaml, config/market/transform)"
+            )
+        return value
+
+    @field_validator("start_date", "intraday_start_date")
+    @classmethod
+    def _not_ahead(cls, value: date) -> date:
+        if value > date.today():
+            raise ValueError(f"{value} is in the future: the first partition must have begun")
+        return value
 
     @model_validator(mode="after")
     def _dates(self) -> "MarketConfig":

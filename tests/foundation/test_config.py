@@ -82,3 +82,23 @@ def test_a_file_that_is_not_utf8_yaml_or_has_an_unknown_section_is_one_line(tmp_
             load_section("energy", EnergyConfig, path)
         assert str(err.value).startswith(f"{path}: {message}"), err.value
         assert "\n" not in str(err.value)
+
+
+def test_a_first_partition_in_the_future_or_a_missing_rules_folder_is_a_bad_setting(tmp_path):
+    """They passed the settings check, then failed a run (a TypeError in `ingest`, or 40 s
+    of retries before "Exceeded max_retries")."""
+    from datetime import date, timedelta
+
+    from assets.market.config import MarketConfig
+
+    ahead = date.today() + timedelta(days=40)
+    with pytest.raises(ConfigError, match=rf"energy.start_date: .*{ahead} is in the future"):
+        validate_section({"energy": {"start_date": ahead}}, "energy", EnergyConfig, "cfg.yaml")
+    for key in ("start_date", "intraday_start_date"):
+        with pytest.raises(ConfigError, match=rf"market.{key}: .*{ahead} is in the future"):
+            validate_section({"market": {key: ahead}}, "market", MarketConfig, "cfg.yaml")
+    missing = tmp_path / "no-rules"
+    with pytest.raises(ConfigError, match=rf"market.transform_rules: .*{missing} is not a folder"):
+        validate_section(
+            {"market": {"transform_rules": str(missing)}}, "market", MarketConfig, "cfg.yaml"
+        )
