@@ -52,6 +52,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from headwater import history, settings
+from headwater.dead_runs import find_dead_runs
 
 MARKET_FRESHNESS_BUSINESS_DAYS = 2  # a weekday's bars load at 18:00 Chicago; a holiday's slack
 PROSPECTS_MAX_AGE_DAYS = 1  # today's snapshot, or yesterday's before the morning refresh
@@ -682,6 +683,9 @@ def collect() -> dict:
                 filters=dg.RunsFilter(statuses=list(history.IN_PROGRESS))
             )
         ]
+        # Runs whose process has ended (kill -9): status only reads, so they are still
+        # STARTED here; the next command that runs (or the daemon's sensor) marks them.
+        ended = {run.run_id: reason for run, reason in find_dead_runs(instance)}
         window = [
             history.run_facts(instance, r)
             for r in instance.get_run_records(
@@ -709,7 +713,10 @@ def collect() -> dict:
         "instance": {
             "dagster_home": str(settings.dagster_home()),
             "runs": runs_total,
-            "in_progress": [f.to_json(now.timestamp()) for f in in_progress],
+            "in_progress": [
+                f.to_json(now.timestamp()) | {"process_ended": f.run_id in ended}
+                for f in in_progress
+            ],
             "definitions": defs_problem or "loaded",
         },
         "warehouse": {
@@ -788,13 +795,20 @@ def render(doc: dict) -> list[str]:
 
     inst = doc["instance"]
     running = inst["in_progress"]
+    ended = sum(r["process_ended"] for r in running)
     lines.append(
         f"Instance   {inst['dagster_home']}: {inst['runs']:,} runs, {len(running)} in progress"
+        + (f" ({ended} whose process has ended)" if ended else "")
     )
     for r in running:
         lines.append(
             f"  {r['run_id'][:8]}  {r['job']}  {r['status']}  since "
             f"{_when(r['started'] or r['created'])}  ({r['trigger']['kind']})"
+            + (
+                "  process ended: the next headwater command marks it failed"
+                if r["process_ended"]
+                else ""
+            )
         )
     if inst["definitions"] != "loaded":
         lines.append(f"  {inst['definitions']}: assets and automation from the instance only")

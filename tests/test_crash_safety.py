@@ -3,6 +3,7 @@ SIGKILL is found dead and marked failed, resuming gives the tables of an uninter
 run, a waiting writer sleeps and says what it waits for, and overlapping writers across
 domains and entry points all succeed."""
 
+import json
 import os
 import shutil
 import signal
@@ -187,6 +188,14 @@ def test_headwater_and_the_daemon_sensor_reap_a_run_whose_process_died(env):
         [sys.executable, "-c", create], cwd=REPO_ROOT, env=env, capture_output=True, text=True
     )
     run_id = done.stdout.strip().splitlines()[-1]
+    # `headwater status` only reads: it leaves the run STARTED but says its process ended.
+    status = [str(BIN / "headwater"), "status"]
+    as_json = subprocess.run([*status, "--json"], cwd=REPO_ROOT, env=env, capture_output=True)
+    [shown] = json.loads(as_json.stdout)["instance"]["in_progress"]
+    assert shown["run_id"] == run_id and shown["process_ended"] is True
+    as_text = subprocess.run(status, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    assert "1 in progress (1 whose process has ended)" in as_text.stdout, as_text.stdout
+    assert "process ended: the next headwater command marks it failed" in as_text.stdout
     with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.STARTED
         from definitions import defs
