@@ -123,7 +123,9 @@ def parse_since(text: str | None) -> datetime | None:
             else datetime.fromisoformat(text)
         )
     except ValueError:
-        raise BadOption(f"--since {text!r}: not a date; expected YYYY-MM-DD") from None
+        raise BadOption(
+            f"--since {text!r}: not a date or time; expected YYYY-MM-DD or YYYY-MM-DDTHH:MM"
+        ) from None
     return moment if moment.tzinfo else moment.astimezone()  # naive: this machine's zone
 
 
@@ -458,6 +460,22 @@ def render(runs: list[RunFacts], now: float) -> list[str]:
     return format_table(headers, rows, right={5, 7})
 
 
+def _unknown(job: str | None, asset: dg.AssetKey | None) -> str | None:
+    """Why --job or --asset names nothing the code location defines, or None."""
+    from headwater.runs import load_defs
+
+    repository = load_defs().get_repository_def()
+    if job and not repository.has_job(job):
+        names = sorted(n for n in repository.job_names if not n.startswith("__"))
+        return f"--job {job!r}: no such job; expected one of {', '.join(names)}"
+    if asset and asset not in repository.asset_graph.get_all_asset_keys():
+        return (
+            f"--asset {asset.to_user_string()!r}: no such asset; expected a key like "
+            "canonical/commodity_prices (headwater status lists them)"
+        )
+    return None
+
+
 def _fail(message: str) -> int:
     print(f"history: {message}", file=sys.stderr, flush=True)
     return 2
@@ -473,6 +491,11 @@ def run(args) -> int:
     now = datetime.now(UTC).timestamp()
     with dg.DagsterInstance.get() as instance:
         runs = find_runs(instance, limit, asset=asset, job=args.job, since=since)
+    if not runs and (args.job or asset):
+        # Nothing matched: a job or asset that does not exist is a misspelling to name,
+        # not an empty history (the definitions are loaded only in this case).
+        if problem := _unknown(args.job, asset):
+            return _fail(problem)
     if args.json:
         document = {
             "generated_at": iso(now),

@@ -123,3 +123,21 @@ def test_history_limit_beyond_what_the_instance_can_count_is_a_bad_parameter(tmp
     assert done.stderr.strip() == (
         "history: --limit 99999999999999999999999: expected at most 1,000,000 runs"
     )
+
+
+def test_history_of_a_job_or_asset_that_does_not_exist_is_a_bad_parameter(tmp_path):
+    env = fresh_env(tmp_path)
+    job, asset, known = (
+        start(["history", "--job", "nosuch"], env),
+        start(["history", "--asset", "nosuch/asset"], env),
+        start(["history", "--job", "energy_daily_prices"], env),
+    )
+    done = finish(job)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("history: --job 'nosuch': no such job; expected one of ")
+    assert "energy_daily_prices" in done.stderr and len(done.stderr.splitlines()) == 1
+    done = finish(asset)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("history: --asset 'nosuch/asset': no such asset;")
+    done = finish(known)  # a job that exists and has not run: an empty history
+    assert (done.returncode, done.stdout.strip()) == (0, "no runs match"), done.stderr

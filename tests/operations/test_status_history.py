@@ -424,7 +424,10 @@ def test_history_filters(site, in_process):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--since", "last week"], "history: --since 'last week': not a date; expected YYYY-MM-DD"),
+        (
+            ["--since", "last week"],
+            "history: --since 'last week': not a date or time; expected YYYY-MM-DD or YYYY-MM-DDTHH:MM",
+        ),
         (["--limit", "0"], "history: --limit 0: expected at least 1 run"),
         (["--limit", "ten"], "history: --limit 'ten': expected a whole number of runs, at least 1"),
         (
@@ -440,7 +443,9 @@ def test_history_bad_options_are_one_line_and_exit_2(in_process, args, message):
 
 def test_a_malformed_date_from_the_command_line(site):
     err = finish(start(site["env"], "history", "--since", "2026-13-45"), code=2)
-    assert err.splitlines() == ["history: --since '2026-13-45': not a date; expected YYYY-MM-DD"]
+    assert err.splitlines() == [
+        "history: --since '2026-13-45': not a date or time; expected YYYY-MM-DD or YYYY-MM-DDTHH:MM"
+    ]
 
 
 # A run that has the warehouse open for writing: the writer lock, named as a run names it
