@@ -114,10 +114,15 @@ def run(args) -> int:
     if run_years and run_years[0] > cfg.start_year:
         prior = run_years[0] - 1
         if status.get(prior) != "MATERIALIZED":
+            # The first year not materialized since the configured start: from there.
+            earlier = _year_status(instance, defs, list(range(cfg.start_year, prior + 1)))
+            first = next(
+                y for y in range(cfg.start_year, prior + 1) if earlier.get(y) != "MATERIALIZED"
+            )
             return _fail(
                 f"year {run_years[0]} starts from the end state of year {prior}, which has not "
                 f"been materialized: run year {prior} first (headwater simulate --start-year "
-                f"{cfg.start_year if status.get(cfg.start_year) != 'MATERIALIZED' else prior} ...)",
+                f"{first} --end-year {prior})",
                 EXIT_FAILED,
             )
 

@@ -223,6 +223,11 @@ def test_failed_year_then_resume(home, capsys):
     assert cli.main([*args, "--start-year", "2025", "--end-year", "2025"]) == 0
     out = capsys.readouterr().out
     assert "year 2025 (1/1) done" in out and "ETA" in out
+    # 2027 needs 2026, which is not done: the hint starts from 2026, not the done 2025.
+    assert cli.main([*args, "--start-year", "2027", "--end-year", "2027"]) == 1
+    assert "run year 2026 first (headwater simulate --start-year 2026 --end-year 2026)" in (
+        capsys.readouterr().err
+    )
 
     # Break 2025's end state for one employee: 2026 must stop at its checks, name the
     # employee, and not be recorded as materialized.
