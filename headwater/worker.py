@@ -39,6 +39,9 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")  # Celery's (any case)
+
+
 def command(concurrency: int, name: str, loglevel: str) -> list[str]:
     pool = ["--pool", "solo"] if concurrency == 1 else ["--pool", "prefork", "-c", str(concurrency)]
     return [
@@ -75,6 +78,10 @@ def run(args) -> int:
         raise settings.SettingsError(
             f"--concurrency {args.concurrency!r}: expected a whole number of at least 1"
         ) from None
+    if args.loglevel.upper() not in LOG_LEVELS:
+        raise settings.SettingsError(
+            f"--loglevel {args.loglevel!r}: expected one of {', '.join(LOG_LEVELS)}"
+        )
     from resources.warehouse_postgres import PostgresWarehouse
 
     PostgresWarehouse().check()

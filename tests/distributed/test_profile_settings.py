@@ -43,6 +43,11 @@ CASES = {
         ["worker", "--concurrency", "0"],
         "headwater: --concurrency '0': expected a whole number of at least 1",
     ),
+    "worker_bad_loglevel": (
+        {"HEADWATER_PROFILE": "distributed"},
+        ["worker", "--loglevel", "BOGUS"],
+        "headwater: --loglevel 'BOGUS': expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
+    ),
     "worker_on_embedded": (
         {},
         ["worker"],
