@@ -254,14 +254,20 @@ def test_a_dangling_link_and_a_folder_named_like_an_export_are_rejected(tmp_path
     assert (kept / "part1.json").read_text() == "{}"
 
 
-def test_a_link_to_a_file_loads_and_processed_keeps_the_data(tmp_path, files_2024):
-    target = drop(tmp_path / "exports", "combine_2024.csv", files_2024["nfl"])
+def _linked(tmp_path: Path, name: str, content: bytes):
+    """An export kept elsewhere, linked into the inbox, and the sensor's request for it."""
+    target = drop(tmp_path / "exports", name, content)
     folder = tmp_path / "inbox"
     folder.mkdir()
-    (folder / "combine_2024.csv").symlink_to(target)
+    (folder / name).symlink_to(target)
     context = dg.build_sensor_context(cursor=None)
     _sensor_at(folder, context)
     [request] = _sensor_at(folder, context)
+    return target, folder, request
+
+
+def test_a_link_to_a_file_loads_and_processed_keeps_the_data(tmp_path, files_2024):
+    target, folder, request = _linked(tmp_path, "combine_2024.csv", files_2024["nfl"])
     assert execute(request, tmp_path / "wh.duckdb").success
     [processed] = (folder / "processed").iterdir()
     assert not processed.is_symlink() and processed.read_bytes() == files_2024["nfl"]
@@ -273,13 +279,7 @@ def test_a_link_to_a_file_loads_and_processed_keeps_the_data(tmp_path, files_202
 
 
 def test_a_link_to_a_bad_file_is_rejected_with_its_data(tmp_path):
-    target = drop(tmp_path / "exports", "grades_2024.csv", b"")
-    folder = tmp_path / "inbox"
-    folder.mkdir()
-    (folder / "grades_2024.csv").symlink_to(target)
-    context = dg.build_sensor_context(cursor=None)
-    _sensor_at(folder, context)
-    [request] = _sensor_at(folder, context)
+    target, folder, request = _linked(tmp_path, "grades_2024.csv", b"")
     assert not execute(request, tmp_path / "wh.duckdb").success
     [data] = (folder / "rejected").glob("*.csv")
     [note] = (folder / "rejected").glob("*.reason.txt")
