@@ -87,10 +87,23 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError:
             pass
     args = build_parser().parse_args(argv)
-    if getattr(args, "config", None):
-        # --config FILE is the settings file for the whole command: the code location it
-        # loads reads its partitions and jobs from it too, as from HEADWATER_CONFIG.
-        os.environ["HEADWATER_CONFIG"] = str(Path(args.config).resolve())
+    if not getattr(args, "config", None):
+        return _main(args)
+    # --config FILE is the settings file for the whole command: the code location it loads
+    # reads its partitions and jobs from it too, as from HEADWATER_CONFIG. Set for this
+    # command only (main() also runs in process, in tests).
+    saved = os.environ.get("HEADWATER_CONFIG")
+    os.environ["HEADWATER_CONFIG"] = str(Path(args.config).resolve())
+    try:
+        return _main(args)
+    finally:
+        if saved is None:
+            os.environ.pop("HEADWATER_CONFIG", None)
+        else:
+            os.environ["HEADWATER_CONFIG"] = saved
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         if args.command == "doctor":  # reports every check itself and starts no run
             return doctor.run(args)

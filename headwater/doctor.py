@@ -292,8 +292,15 @@ def run_checks(names: list[str], config: Path | None = None) -> list[tuple[str, 
 
 
 def problems(names: list[str], config: Path | None = None) -> list[str]:
-    """The lines of the checks that failed (what a command prints before stopping)."""
-    return [line for status, _, line in run_checks(names, config) if status == "FAIL"]
+    """What a command prints before stopping: the first failed check's lines. One cause
+    often fails several checks (PostgreSQL down: the instance and the warehouse); the
+    first is the one to fix, and `headwater doctor` lists them all."""
+    by_name = checks(config)
+    for name in names:
+        ok, line = by_name[name]()
+        if not ok:
+            return line.splitlines()
+    return []
 
 
 def run(args) -> int:

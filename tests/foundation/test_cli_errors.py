@@ -4,6 +4,7 @@ Every command runs the checks it needs (headwater.doctor) before building anythi
 a bad setting is one line on stderr, no traceback, and `simulate --dry-run` says so too.
 """
 
+import os
 import subprocess
 
 import pytest
@@ -141,3 +142,19 @@ def test_history_of_a_job_or_asset_that_does_not_exist_is_a_bad_parameter(tmp_pa
     assert done.stderr.startswith("history: --asset 'nosuch/asset': no such asset;")
     done = finish(known)  # a job that exists and has not run: an empty history
     assert (done.returncode, done.stdout.strip()) == (0, "no runs match"), done.stderr
+
+
+def test_config_option_holds_for_its_command_only(tmp_path, monkeypatch, capsys):
+    """main() runs in process too (tests, embedding): --config must not stay behind in the
+    environment, where the next command, and every process started after, would read it."""
+    from headwater import cli, settings
+
+    monkeypatch.delenv("HEADWATER_CONFIG", raising=False)
+    own = tmp_path / "headwater.yaml"
+    own.write_text(settings.config_path().read_text())
+    assert cli.main(["list-jobs", "--config", str(own)]) == 0
+    assert "HEADWATER_CONFIG" not in os.environ
+    monkeypatch.setenv("HEADWATER_CONFIG", "/somewhere/else.yaml")
+    assert cli.main(["list-jobs", "--config", str(own)]) == 0
+    assert os.environ["HEADWATER_CONFIG"] == "/somewhere/else.yaml"
+    capsys.readouterr()
