@@ -44,7 +44,7 @@ dbt_project/target/manifest.json: $(VENV)/.installed $(shell find dbt_project/mo
 	touch $@
 
 setup: dbt_project/target/manifest.json
-	$(BIN)/python -m headwater.settings
+	$(BIN)/python -m headwater.cli.setup
 
 demo: setup
 	$(BIN)/headwater demo
@@ -55,9 +55,12 @@ dev: setup
 test: setup
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
-lint: setup
+# ruff, then the layer contracts of pyproject.toml ([tool.importlinter]): nothing imports
+# upward, no domain imports another, no import circles.
+lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 
 bench: setup
 	$(BIN)/python -m bench.run

@@ -1,14 +1,18 @@
-"""The Headwater code location: each domain's Definitions plus the shared resources."""
+"""The Headwater code location: each domain's Definitions plus the shared resources.
+
+DOMAINS is what the commands (headwater.cli) iterate over: each domain's interface
+(headwater.domain.Domain), in the order they report.
+"""
 
 import dagster as dg
 
-from assets.energy import definitions as energy
-from assets.market import definitions as market
-from assets.operations import definitions as operations
-from assets.prospects import definitions as prospects
-from assets.workforce import definitions as workforce
+from assets.energy.definitions import DOMAIN as energy
+from assets.market.definitions import DOMAIN as market
+from assets.operations.definitions import DOMAIN as operations
+from assets.prospects.definitions import DOMAIN as prospects
+from assets.workforce.definitions import DOMAIN as workforce
 from resources import definitions as shared
 
-defs = dg.Definitions.merge(
-    shared.defs, operations.defs, energy.defs, workforce.defs, prospects.defs, market.defs
-)
+DOMAINS = (energy, workforce, prospects, market, operations)
+
+defs = dg.Definitions.merge(shared.defs, *(domain.defs for domain in DOMAINS))

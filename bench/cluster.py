@@ -32,7 +32,7 @@ RUN_PLAN = textwrap.dedent(
     import json, sys, time
     import dagster as dg
     from headwater import settings
-    from headwater.runs import load_defs, run_job
+    from headwater.cli.runs import load_defs, run_job
 
     settings.ensure_dagster_home()
     settings.export_warehouse_env()

@@ -73,7 +73,7 @@ def plain_functions(first: str, last: str, db: str) -> float:
 
 def dagster_run(first: str, last: str, db: str, instance_kind: str, work: Path) -> float:
     from bench.instances import instance_of
-    from headwater.runs import load_defs, run_job
+    from headwater.cli.runs import load_defs, run_job
 
     defs = load_defs()
     os.environ["HEADWATER_WAREHOUSE"] = db

@@ -121,7 +121,7 @@ def child_dagster(days: list[date]) -> dict:
     import dagster as dg
 
     from assets.market.definitions import job_name
-    from headwater.runs import load_defs, run_job
+    from headwater.cli.runs import load_defs, run_job
 
     defs = load_defs()
     instance = dg.DagsterInstance.get()

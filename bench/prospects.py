@@ -120,8 +120,8 @@ def _plain(work: Path) -> dict[str, float]:
     from assets.prospects.canonical import OUTPUTS, read_staging
     from assets.prospects.reconcile import TABLES as RECONCILED
     from assets.prospects.reconcile import reconcile
+    from assets.prospects.sources import ProspectSource
     from assets.prospects.staging import CONFIG, gate_problem, publish, read_extract, to_arrow
-    from resources.prospect_sources import ProspectSource
     from resources.warehouse import DuckDBWarehouse
 
     warehouse = DuckDBWarehouse(path=str(settings.warehouse_path()))
@@ -247,7 +247,7 @@ def _dagster(kind: str, first: int, last: int, work: Path) -> dict[str, float]:
     The SQLite scenario then times dbt's step alone on the warehouse it built."""
     import dagster as dg
 
-    from headwater.runs import load_defs, run_job
+    from headwater.cli.runs import load_defs, run_job
 
     if kind == "memory":
         instance = dg.DagsterInstance.ephemeral()

@@ -46,7 +46,7 @@ def _child(size: int, years: int) -> None:
     )
     sys.path.insert(0, str(REPO))
     from assets.workforce.definitions import build_defs
-    from headwater.runs import RANGE_END_TAG, RANGE_START_TAG
+    from headwater.cli.runs import RANGE_END_TAG, RANGE_START_TAG
     from resources.warehouse import DuckDBWarehouse
 
     warehouse = DuckDBWarehouse(path=str(root / "warehouse.duckdb"))

@@ -379,30 +379,3 @@ def _create_postgres_storage() -> None:
             "or set HEADWATER_PG_HOST / HEADWATER_PG_PORT / HEADWATER_PG_USER / "
             f"HEADWATER_PG_PASSWORD / HEADWATER_PG_DB (or unset {embedded})"
         ) from None
-
-
-def main() -> int:
-    """`python -m headwater.settings`: create the instance directory and storage once (what
-    `make setup` and scripts/dev.sh run), or say in one line what is wrong."""
-    try:
-        home = ensure_dagster_home()
-    except SettingsError as exc:
-        print(f"headwater: {exc}", file=sys.stderr)
-        return 2
-    where = f" (Postgres {postgres_target()})" if instance_kind() == "postgres" else ""
-    print(f"instance: {home}{where}")
-    if distributed():
-        from resources.warehouse_postgres import PostgresWarehouse
-
-        warehouse = PostgresWarehouse()
-        try:
-            warehouse.check()  # creates its database when it is not there yet
-        except SettingsError as exc:
-            print(f"headwater: {exc}", file=sys.stderr)
-            return 2
-        print(f"warehouse: Postgres {warehouse.where}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

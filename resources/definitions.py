@@ -10,15 +10,7 @@ import dagster as dg
 
 from headwater import settings
 from resources.dbt import dbt_cli
-from resources.warehouse import DuckDBWarehouse, Warehouse
-
-
-def warehouse() -> Warehouse:
-    if settings.distributed():
-        from resources.warehouse_postgres import PostgresWarehouse
-
-        return PostgresWarehouse()
-    return DuckDBWarehouse()
+from resources.warehouses import warehouse
 
 
 def executor() -> dg.ExecutorDefinition:

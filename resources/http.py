@@ -45,6 +45,15 @@ MESSAGE_CHARS = 300  # a server's message is cut to this length (after scrubbing
 Params = Mapping[str, Any] | Sequence[tuple[str, Any]]
 
 
+class MissingAPIKeyError(RuntimeError):
+    """Live mode without a key."""
+
+
+class SourceConfigError(RuntimeError):
+    """Settings that contradict each other. Not a ValueError on purpose: pydantic would wrap
+    it in a ValidationError that repeats every input, the key included."""
+
+
 class SourceError(RuntimeError):
     """A source request that failed for good; the message is safe to log (no key).
 

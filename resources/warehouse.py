@@ -131,7 +131,7 @@ def _acquire(lock_path: str, timeout_s: float, shared: bool = False) -> int:
                     f"waiting {now - started:.0f} s for the warehouse writer lock "
                     f"({lock_path}): held by {lock_holder(lock_path)}",
                     # The process's own stderr: the console, even while a command sends
-                    # Dagster's logs to its log file (headwater.output).
+                    # Dagster's logs to its log file (headwater.cli.output).
                     file=sys.__stderr__,
                     flush=True,
                 )

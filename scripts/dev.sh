@@ -18,6 +18,6 @@ if [ -n "${DAGSTER_HOME:-}" ]; then
   "$BIN/python" -m headwater.settings >/dev/null || exit 2
 fi
 # The webserver and the daemon, each in its own process group, stopped together on Ctrl-C
-# (headwater/devserver.py). Bound to loopback unless HEADWATER_UI_HOST says otherwise (e.g.
+# (headwater/cli/devserver.py). Bound to loopback unless HEADWATER_UI_HOST says otherwise (e.g.
 # 0.0.0.0 behind a proxy); HEADWATER_UI_PORT, default 3000.
-exec "$BIN/python" -m headwater.devserver
+exec "$BIN/python" -m headwater.cli.devserver

@@ -12,7 +12,7 @@ import duckdb
 
 from assets.energy.assets import CANONICAL_KEY, monthly_partitions, staging_key
 from assets.energy.config import SOURCES
-from headwater.demo import demo_plan
+from headwater.cli.demo import demo_plan
 from tests.conftest import REPO_ROOT
 
 HEADWATER = str(Path(sys.executable).parent / "headwater")

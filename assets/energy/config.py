@@ -106,3 +106,7 @@ class EnergyConfig(_Strict):
 
 def load_energy_config(path=None) -> EnergyConfig:
     return load_section("energy", EnergyConfig, path)
+
+
+# The loader `headwater doctor` finds by the section's name (assets.<section>.config).
+load_config = load_energy_config

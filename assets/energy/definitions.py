@@ -2,12 +2,14 @@
 
 import dagster as dg
 
-from assets.energy import automation
+from assets.energy import automation, status
 from assets.energy.assets import commodity_prices, monthly_partitions, staging_assets
 from assets.energy.checks import prices_are_fresh
+from assets.energy.ingest import EnergyIngest
 from assets.energy.marts import energy_marts
+from assets.energy.sources import EIAResource, FREDResource, YahooFinanceResource
 from headwater import settings
-from resources.energy_sources import EIAResource, FREDResource, YahooFinanceResource
+from headwater.domain import Domain
 
 
 def energy_source_resources() -> dict:
@@ -40,3 +42,12 @@ DEMO_PLAN = [
     ),
     (automation.marts_job.name, None),
 ]
+
+DOMAIN = Domain(
+    name="energy",
+    defs=defs,
+    demo_plan=DEMO_PLAN,
+    status_queries=status.STATUS_QUERIES,
+    freshness=status.freshness,
+    ingest=EnergyIngest(),
+)

@@ -10,11 +10,11 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
-import numpy as np
 import pandas as pd
 
 from assets.energy.config import Commodity
 from assets.energy.wire_formats import RawObservation
+from headwater.clock import business_days_between, last_business_day_before  # noqa: F401
 from headwater.quality import Rejection
 
 MISSING_VALUES = {None, "", ".", "null", "NaN", "nan"}
@@ -178,19 +178,3 @@ def completeness(
     out["share"] = out["days_present"] / out["days_expected"]
     out.attrs["window"] = (days[0], days[-1])
     return out
-
-
-def last_business_day_before(today: date) -> date:
-    day = today - timedelta(days=1)
-    while day.weekday() >= 5:
-        day -= timedelta(days=1)
-    return day
-
-
-def business_days_between(earlier: date, later: date) -> int:
-    """Business days after `earlier` up to and including `later` (0 when later <= earlier)."""
-    return (
-        int(np.busday_count(earlier + timedelta(days=1), later + timedelta(days=1)))
-        if later > earlier
-        else 0
-    )

@@ -140,3 +140,7 @@ class MarketConfig(_Strict):
 
 def load_market_config(path=None) -> MarketConfig:
     return load_section("market", MarketConfig, path)
+
+
+# The loader `headwater doctor` finds by the section's name (assets.<section>.config).
+load_config = load_market_config

@@ -14,36 +14,25 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from assets.market import status
 from assets.market.assets import (
     CONFIG,
     canonical_key,
     load_assets,
     monthly_partitions,
-    op_name,
     partitions_for,
 )
 from assets.market.config import INTRADAY, MONTHLY
+from assets.market.ingest import MarketIngest, ingest_run_config, job_name
 from assets.market.marts import market_marts
+from assets.market.sources import DatabentoSource
 from headwater import settings
+from headwater.domain import Domain
 from headwater.policies import max_runtime
-from resources.market_sources import DatabentoSource
 
-__all__ = ["CONFIG", "partitions_for"]
+__all__ = ["CONFIG", "ingest_run_config", "job_name", "partitions_for"]
 
 DAY_TAG = "headwater/market_day"  # the trading day a scheduled run is for
-
-
-def job_name(schema: str) -> str:
-    return "market_" + schema.replace("-", "_")
-
-
-def ingest_run_config(schema: str, symbols: list[str], dataset: str | None = None) -> dict:
-    """Run config of a `market_<schema>` run for these symbols (headwater ingest). The
-    dataset, when it is not the configured one, goes to the source resource."""
-    config: dict = {"ops": {op_name(schema): {"config": {"symbols": list(symbols)}}}}
-    if dataset and dataset != CONFIG.dataset:
-        config["resources"] = {"databento": {"config": {"dataset": dataset}}}
-    return config
 
 
 schema_jobs = {
@@ -171,3 +160,12 @@ DEMO_PLAN = [
 ]
 
 CANONICAL_KEYS = [canonical_key(s) for s in (*MONTHLY, *INTRADAY)]
+
+DOMAIN = Domain(
+    name="market",
+    defs=defs,
+    demo_plan=DEMO_PLAN,
+    status_queries=status.STATUS_QUERIES,
+    freshness=status.freshness,
+    ingest=MarketIngest(),
+)

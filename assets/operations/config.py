@@ -135,3 +135,7 @@ class OperationsConfig(_Strict):
 
 def load_operations_config(path=None) -> OperationsConfig:
     return load_section("operations", OperationsConfig, path)
+
+
+# The loader `headwater doctor` finds by the section's name (assets.<section>.config).
+load_config = load_operations_config

@@ -6,6 +6,7 @@ import dagster as dg
 from assets.operations.config import OperationsConfig, load_operations_config
 from assets.operations.notifications import build_notification_sensors
 from headwater.dead_runs import reap_dead_runs
+from headwater.domain import Domain
 from resources.notifiers import (
     SLACK_WEBHOOK_ENV,
     SMTP_PASSWORD_ENV,
@@ -71,3 +72,5 @@ defs = dg.Definitions(
     sensors=[dead_runs_sensor, *build_notification_sensors(SETTINGS)],
     resources=notifier_resources(SETTINGS),
 )
+
+DOMAIN = Domain(name="operations", defs=defs)

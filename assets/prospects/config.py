@@ -113,3 +113,7 @@ class ProspectsConfig(_Strict):
 
 def load_prospects_config(path=None) -> ProspectsConfig:
     return load_section("prospects", ProspectsConfig, path)
+
+
+# The loader `headwater doctor` finds by the section's name (assets.<section>.config).
+load_config = load_prospects_config

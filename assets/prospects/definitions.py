@@ -3,15 +3,16 @@ reconciliation -> canonical prospect_* tables -> dbt materialized views; daily s
 
 import dagster as dg
 
-from assets.prospects import daily
+from assets.prospects import daily, status
 from assets.prospects.canonical import prospects_reconcile
 from assets.prospects.config import SOURCES
 from assets.prospects.inbox import inbox_sensor
 from assets.prospects.marts import prospects_marts
+from assets.prospects.sources import ProspectSource
 from assets.prospects.staging import CONFIG, staging_assets
 from headwater import settings
-from headwater.runs import TODAY
-from resources.prospect_sources import ProspectSource
+from headwater.clock import TODAY
+from headwater.domain import Domain
 
 
 def prospect_source_resources() -> dict:
@@ -39,9 +40,17 @@ defs = dg.Definitions(
 )
 
 # What `make demo` runs, in order: every draft year as one run, the materialized views on
-# them, then today's snapshot (the day when that run starts: headwater.runs.TODAY).
+# them, then today's snapshot (the day when that run starts: headwater.clock.TODAY).
 DEMO_PLAN = [
     (daily.refresh_job.name, (CONFIG.partition_keys[0], CONFIG.partition_keys[-1])),
     (daily.marts_job.name, None),
     (daily.snapshot_job.name, (TODAY, TODAY)),
 ]
+
+DOMAIN = Domain(
+    name="prospects",
+    defs=defs,
+    demo_plan=DEMO_PLAN,
+    status_queries=status.STATUS_QUERIES,
+    freshness=status.freshness,
+)

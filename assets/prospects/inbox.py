@@ -2,7 +2,7 @@
 
 The sensor `prospects_inbox` looks at the folder's files every INTERVAL_S seconds. A file
 is known by its name (`combine_2024.csv` is the NFL.com combine for the 2024 draft:
-resources.prospect_sources.FILE_NAMES). It is requested once its size and modification
+assets.prospects.sources.FILE_NAMES). It is requested once its size and modification
 time are the same on two ticks in a row, so a file still being written waits. The run key
 is the name, size and modification time, and the directory entry's inode and change time:
 one drop of a file runs once, and the same bytes dropped again (`cp -p` from processed/,
@@ -25,6 +25,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.prospects.sources import FILE_NAMES
 from assets.prospects.staging import (
     CONFIG,
     INBOX_TAG,
@@ -32,7 +33,6 @@ from assets.prospects.staging import (
     file_rejected,
     staging_key,
 )
-from resources.prospect_sources import FILE_NAMES
 
 INTERVAL_S = 10
 IN_PROGRESS = (".part", ".tmp", ".crdownload", ".partial")

@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from assets.prospects.config import SOURCE_NAMES, SOURCES, ProspectsConfig, load_prospects_config
 from assets.prospects.rules import APPLY_RULES, COLUMNS, LINEAGE, RULES
+from assets.prospects.sources import Extract, extract_of
 from assets.prospects.wire_formats import (
     PARSERS,
     ProspectFileError,
@@ -36,7 +37,6 @@ from headwater import settings
 from headwater.policies import SOURCE_RETRY
 from headwater.quality import Rejection, quarantine_sample_md, quarantine_table
 from resources.http import SourceError
-from resources.prospect_sources import Extract, extract_of
 from resources.warehouse import Warehouse, quote_table
 
 CONFIG: ProspectsConfig = load_prospects_config()

@@ -15,12 +15,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from assets.workforce.config import CENSUS_COLUMNS as COLUMNS
+from assets.workforce.config import CENSUS_REQUIRED as REQUIRED
 from assets.workforce.config import DEFAULT_MIN_AGE_AT_HIRE
 from headwater.quality import Rejection
-
-REQUIRED = ["employee_id", "birth_date", "hire_date", "gross_compensation"]
-OPTIONAL = ["termination_date", "level", "deferral_rate"]
-COLUMNS = REQUIRED + OPTIONAL
 
 # Census rule catalogue (README, "Workforce simulation").
 RULES = {

@@ -19,6 +19,11 @@ Money = Annotated[float, Field(gt=0.0)]
 DEFAULT_LEVELS = (1, 2, 3, 4, 5)
 DEFAULT_MIN_AGE_AT_HIRE = 14
 
+# The standard census columns (assets.workforce.census reads files into them).
+CENSUS_REQUIRED = ["employee_id", "birth_date", "hire_date", "gross_compensation"]
+CENSUS_OPTIONAL = ["termination_date", "level", "deferral_rate"]
+CENSUS_COLUMNS = CENSUS_REQUIRED + CENSUS_OPTIONAL
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -36,10 +41,6 @@ class CensusSettings(_Strict):
     @field_validator("columns")
     @classmethod
     def _known_columns(cls, columns: dict[str, str]) -> dict[str, str]:
-        # Imported here: the census module brings pandas, which loading settings does
-        # not otherwise need.
-        from assets.workforce.census import COLUMNS as CENSUS_COLUMNS
-
         for standard, name in columns.items():
             if standard not in CENSUS_COLUMNS:
                 raise ValueError(
@@ -282,3 +283,7 @@ def load_workforce_config(
             raise ConfigError(f"--seed: must be between 0 and {2**31 - 1} (got {random_seed})")
         updates["random_seed"] = random_seed
     return cfg.model_copy(update=updates) if updates else cfg
+
+
+# The loader `headwater doctor` finds by the section's name (assets.<section>.config).
+load_config = load_workforce_config

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.workforce import status
 from assets.workforce.assets import (
     CENSUS_KEY,
     SUMMARY_KEY,
@@ -22,6 +23,7 @@ from assets.workforce.config import WorkforceConfig, load_workforce_config
 from assets.workforce.partitions import simulation_years
 from assets.workforce.resources import WorkforceSettings
 from headwater.config import ConfigError
+from headwater.domain import Domain
 from headwater.policies import max_runtime
 
 INPUTS_JOB = "workforce_inputs"
@@ -88,4 +90,12 @@ def demo_plan(cfg: WorkforceConfig) -> list[tuple[str, tuple[str, str] | None]]:
 
 defs = build_defs()
 DEMO_PLAN: list[tuple[str, tuple[str, str] | None]] = demo_plan(_config_or_defaults(None))
-__all__ = ["CENSUS_KEY", "DEMO_PLAN", "build_defs", "defs"]
+DOMAIN = Domain(
+    name="workforce",
+    defs=defs,
+    demo_plan=DEMO_PLAN,
+    status_queries=status.STATUS_QUERIES,
+    freshness=status.freshness,
+)
+
+__all__ = ["CENSUS_KEY", "DEMO_PLAN", "DOMAIN", "build_defs", "defs"]

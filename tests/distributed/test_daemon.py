@@ -29,7 +29,7 @@ PG_ENV = {
 def test_a_queued_run_is_launched_by_the_daemon_onto_the_workers(cluster, monkeypatch):
     env = cluster["env"] | PG_ENV
     subprocess.run(
-        [str(BIN / "python"), "-m", "headwater.settings"], env=env, cwd=REPO_ROOT, check=True,
+        [str(BIN / "python"), "-m", "headwater.cli.setup"], env=env, cwd=REPO_ROOT, check=True,
         capture_output=True, timeout=120,
     )  # fmt: skip
     log = cluster["work"] / "daemon.log"

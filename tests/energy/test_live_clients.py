@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from assets.energy import sample_data as sd
-from resources.energy_sources import (
+from assets.energy.sources import (
     EIAResource,
     FREDResource,
     MissingAPIKeyError,

@@ -10,7 +10,7 @@ import pytest
 
 from assets.energy import sample_data as sd
 from assets.energy import wire_formats as wf
-from resources.energy_sources import EIAResource, FREDResource, YahooFinanceResource
+from assets.energy.sources import EIAResource, FREDResource, YahooFinanceResource
 
 THROUGH = date(2024, 12, 31)
 SERIES = list(wf.SERIES_DEFAULTS.values())

@@ -22,13 +22,13 @@ import requests
 from assets.energy import sample_data as sd
 from assets.energy import wire_formats as wf
 from assets.energy.assets import staging_assets, staging_key
-from headwater.runs import RANGE_END_TAG, RANGE_START_TAG
-from resources.energy_sources import (
+from assets.energy.sources import (
     EIAResource,
     FREDResource,
     SourceConfigError,
     YahooFinanceResource,
 )
+from headwater.cli.runs import RANGE_END_TAG, RANGE_START_TAG
 from resources.http import MIN_SECRET_LEN, Scrubber, SourceError, get_json
 from resources.warehouse import DuckDBWarehouse
 from tests.fakes.energy_api import FakeEnergyAPI, Fault

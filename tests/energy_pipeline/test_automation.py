@@ -8,7 +8,7 @@ from assets.energy.assets import CANONICAL_KEY, commodity_prices, staging_assets
 from assets.energy.definitions import energy_source_resources
 from assets.energy.marts import canonical_dbt_test_keys, energy_marts
 from definitions import defs
-from headwater.runs import RANGE_END_TAG, RANGE_START_TAG
+from headwater.cli.runs import RANGE_END_TAG, RANGE_START_TAG
 from resources.dbt import dbt_cli
 from resources.warehouse import DuckDBWarehouse
 

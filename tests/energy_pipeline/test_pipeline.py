@@ -10,8 +10,8 @@ from assets.energy import wire_formats as wf
 from assets.energy.assets import TABLES, commodity_prices, staging_assets
 from assets.energy.checks import prices_are_fresh
 from assets.energy.definitions import energy_source_resources
-from headwater.runs import RANGE_END_TAG, RANGE_START_TAG
-from resources.energy_sources import EIAResource, FREDResource, YahooFinanceResource
+from assets.energy.sources import EIAResource, FREDResource, YahooFinanceResource
+from headwater.cli.runs import RANGE_END_TAG, RANGE_START_TAG
 from resources.warehouse import DuckDBWarehouse
 from tests.fakes.energy_api import FakeEnergyAPI, Fault
 

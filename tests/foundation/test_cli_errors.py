@@ -1,6 +1,6 @@
 """Bad settings stop the `headwater` CLI with one line naming the setting, exit code 2.
 
-Every command runs the checks it needs (headwater.doctor) before building anything, so
+Every command runs the checks it needs (headwater.cli.doctor) before building anything, so
 a bad setting is one line on stderr, no traceback, and `simulate --dry-run` says so too.
 """
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from headwater import doctor, settings
+from headwater import settings
+from headwater.cli import doctor
 from tests.conftest import REPO_ROOT
 
 HEADWATER = str(Path(sys.executable).parent / "headwater")

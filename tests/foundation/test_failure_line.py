@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from headwater.runs import failure_line
+from headwater.cli.runs import failure_line
 
 
 def _run(asset: dg.AssetsDefinition) -> dg.ExecuteInProcessResult:

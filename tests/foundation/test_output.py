@@ -7,7 +7,7 @@ import sys
 
 from tests.conftest import REPO_ROOT
 
-PRINT_LOG_PATH = "from headwater.output import log_path; print(log_path('ingest'))"
+PRINT_LOG_PATH = "from headwater.cli.output import log_path; print(log_path('ingest'))"
 
 
 def test_two_commands_at_once_have_their_own_log_files(tmp_path):

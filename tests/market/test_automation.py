@@ -10,7 +10,7 @@ import pytest
 
 from assets.market.definitions import CONFIG, DAY_TAG
 from definitions import defs
-from headwater.runs import run_job
+from headwater.cli.runs import run_job
 from tests.schedule_ticks import code_location, ticks_between
 
 CHICAGO = ZoneInfo("America/Chicago")

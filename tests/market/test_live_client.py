@@ -1,4 +1,4 @@
-"""The Databento live client (resources/market_sources.py) against a local HTTPS server that
+"""The Databento live client (assets/market/sources.py) against a local HTTPS server that
 answers `timeseries.get_range` as Databento does (tests/fakes/databento_api.py), through the
 official client: what is sent, what is saved, retries, errors, and key hygiene.
 
@@ -20,14 +20,13 @@ import databento
 import pydantic
 import pytest
 
-from resources.energy_sources import MissingAPIKeyError, SourceConfigError
-from resources.http import Scrubber, SourceError
-from resources.market_sources import (
+from assets.market.sources import (
     DATABENTO_LOGGERS,
     DatabentoError,
     DatabentoSource,
     Fetched,
 )
+from resources.http import MissingAPIKeyError, Scrubber, SourceConfigError, SourceError
 from tests.fakes.databento_api import (
     CHUNK,
     DEFAULT_KEY,
@@ -120,7 +119,7 @@ def warnings_logged(logs) -> list[str]:
     return [
         r.getMessage()
         for r in logs.records
-        if r.levelno == logging.WARNING and r.name == "resources.market_sources"
+        if r.levelno == logging.WARNING and r.name == "assets.market.sources"
     ]
 
 

@@ -1,4 +1,4 @@
-"""The market jobs run through Dagster (`headwater.runs.run_job`, as the CLI runs them) on
+"""The market jobs run through Dagster (`headwater.cli.runs.run_job`, as the CLI runs them) on
 temporary warehouses and sample DBN files: records conserved per parent and partition,
 the dirt of a trades day in quarantine under its rule, prices and times transformed,
 partitions replaced whole and one parent at a time, truncated files and missing
@@ -25,7 +25,7 @@ from assets.market import sample_data
 from assets.market.config import Roll
 from assets.market.definitions import ingest_run_config
 from assets.market.validation import RULES
-from headwater.runs import load_defs, run_job
+from headwater.cli.runs import load_defs, run_job
 from tests.conftest import REPO_ROOT
 
 DEFS = load_defs()

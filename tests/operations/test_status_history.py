@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from assets.energy.rules import last_business_day_before
-from headwater import status
+from headwater.cli import status
 from resources.warehouse import describe_holder, warehouse_lock
 from tests.conftest import REPO_ROOT
 

@@ -11,8 +11,8 @@ import pytest
 
 from assets.prospects import inbox
 from assets.prospects.sample_data import build_files
+from assets.prospects.sources import ProspectSource
 from assets.prospects.staging import INBOX_TAG, staging_assets
-from resources.prospect_sources import ProspectSource
 from resources.warehouse import DuckDBWarehouse
 
 YEARS = {2024, 2025}

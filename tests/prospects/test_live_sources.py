@@ -8,9 +8,9 @@ import dagster as dg
 import pytest
 
 from assets.prospects.sample_data import build_files
+from assets.prospects.sources import ProspectSource, SourceConfigError
 from assets.prospects.staging import read_extract, staging_assets
 from resources.http import SourceError
-from resources.prospect_sources import ProspectSource, SourceConfigError
 from resources.warehouse import DuckDBWarehouse
 
 RELEASE = "/nflverse/nflverse-data/releases/download/combine/combine.csv"

@@ -6,9 +6,9 @@ import dagster as dg
 
 from assets.prospects.config import SOURCES
 from assets.prospects.marts import canonical_dbt_test_keys, prospects_marts
+from assets.prospects.sources import ProspectSource
 from definitions import defs
 from resources.dbt import dbt_cli
-from resources.prospect_sources import ProspectSource
 from resources.warehouse import DuckDBWarehouse
 from tests.prospects.test_pipeline import ASSETS
 

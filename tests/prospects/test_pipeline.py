@@ -10,8 +10,8 @@ import pytest
 from assets.prospects import daily, snapshots
 from assets.prospects.canonical import TABLES, prospects_reconcile
 from assets.prospects.config import SOURCES
+from assets.prospects.sources import ProspectSource
 from assets.prospects.staging import PARTIAL_TAG, staging_assets
-from resources.prospect_sources import ProspectSource
 from resources.warehouse import DuckDBWarehouse
 
 YEARS = ("2024", "2025")

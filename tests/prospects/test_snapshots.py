@@ -89,10 +89,10 @@ def test_the_demo_snapshots_the_day_current_when_its_run_starts(monkeypatch):
     it takes the new day (a day fixed when the plan was built would have passed)."""
     from datetime import UTC, datetime
 
-    import headwater.runs as runs
+    import headwater.cli.runs as runs
     from assets.prospects.daily import snapshot_job
     from assets.prospects.definitions import DEMO_PLAN
-    from headwater.runs import TODAY, load_defs, resolve_range
+    from headwater.cli.runs import TODAY, load_defs, resolve_range
 
     assert DEMO_PLAN[-1] == (snapshot_job.name, (TODAY, TODAY))
     job = load_defs().resolve_job_def(snapshot_job.name)

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from assets.workforce.definitions import build_defs
-from headwater.runs import RANGE_END_TAG, RANGE_START_TAG
+from headwater.cli.runs import RANGE_END_TAG, RANGE_START_TAG
 from resources.warehouse import DuckDBWarehouse
 
 SMALL = {

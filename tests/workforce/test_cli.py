@@ -377,7 +377,7 @@ def table_exists_in(wh, table):
 def test_finished_years_are_the_stopped_runs_own_not_every_year_ever_materialized():
     """After Ctrl-C, `simulate` says which years the stopped run finished: an earlier
     simulation had materialized every year, and the line said all five were finished."""
-    from headwater.simulate import _finished
+    from headwater.cli.simulate import _finished
 
     key = table_key("fct_workforce_snapshot")
     years = [2025, 2026, 2027, 2028, 2029]

@@ -4,7 +4,7 @@ demo` runs it: each job executed in process, a partition range as one run."""
 import dagster as dg
 
 from assets.workforce.definitions import DEMO_PLAN, build_defs
-from headwater.runs import RANGE_END_TAG, RANGE_START_TAG
+from headwater.cli.runs import RANGE_END_TAG, RANGE_START_TAG
 from resources.warehouse import DuckDBWarehouse
 
 

@@ -26,6 +26,8 @@ from datetime import UTC, date, datetime
 
 import dagster as dg
 
+from headwater.clock import local_time
+
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 1_000_000
 PAGE = 100  # run records read at a time when a filter (--asset) has to look inside runs
@@ -371,12 +373,6 @@ def iso(ts: float | None) -> str | None:
     return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
-def local_time(ts: float | None) -> str:
-    return (
-        "-" if ts is None else datetime.fromtimestamp(ts).astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    )
-
-
 def seconds_text(seconds: float | None) -> str:
     if seconds is None:
         return "-"
@@ -462,7 +458,7 @@ def render(runs: list[RunFacts], now: float) -> list[str]:
 
 def _unknown(job: str | None, asset: dg.AssetKey | None) -> str | None:
     """Why --job or --asset names nothing the code location defines, or None."""
-    from headwater.runs import load_defs
+    from headwater.cli.runs import load_defs
 
     repository = load_defs().get_repository_def()
     if job and not repository.has_job(job):

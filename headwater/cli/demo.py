@@ -7,15 +7,18 @@ import time
 import dagster as dg
 
 from headwater import settings
-from headwater.output import log_path
-from headwater.runs import (
+from headwater.cli.output import log_path
+from headwater.cli.runs import (
     Interrupted,
     check_outcomes,
     load_defs,
+    load_domains,
     materialized_assets,
     resolve_range,
     run_job,
 )
+from headwater.domain import DemoStep
+from resources.warehouses import warehouse
 
 
 def add_parser(sub) -> None:
@@ -35,19 +38,13 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def demo_plan() -> list[tuple[str, tuple[str, str] | None]]:
-    from assets.energy.definitions import DEMO_PLAN as energy
-    from assets.market.definitions import DEMO_PLAN as market
-    from assets.prospects.definitions import DEMO_PLAN as prospects
-    from assets.workforce import definitions as workforce
-
-    return [*energy, *getattr(workforce, "DEMO_PLAN", []), *prospects, *market]
+def demo_plan() -> list[DemoStep]:
+    """Every domain's demo plan, in the domains' order (definitions.DOMAINS)."""
+    return [step for domain in load_domains() for step in domain.demo_plan]
 
 
 def row_counts() -> list[tuple[str, int]]:
     """Rows of every table of the profile's warehouse (DuckDB or PostgreSQL)."""
-    from resources.definitions import warehouse
-
     wh = warehouse()
     with wh.session() as con:
         tables = wh.query(
@@ -134,9 +131,7 @@ def run(args) -> int:
         f.write("rows per table:\n")
         f.writelines(f"  {table:<48} {n:>10,}\n" for table, n in counts)
     if settings.distributed():
-        from resources.warehouse_postgres import PostgresWarehouse
-
-        print(f"  warehouse: Postgres {PostgresWarehouse().where}")
+        print(f"  warehouse: Postgres {warehouse().where}")
     else:
         print(f"  warehouse: {settings.warehouse_path()}")
     kind = (

@@ -16,22 +16,29 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from headwater import launch, output, settings
+from headwater import settings
+from headwater.cli import launch, output
+from headwater.clock import TODAY  # noqa: F401 (plans name it; resolve_range replaces it)
 from headwater.dead_runs import process_tags
+from headwater.domain import Domain
 
 # Dagster's run tags for "this run covers a partition range" (what the UI's backfill
 # and `dagster asset materialize --partition-range` set for single-run backfills).
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
-# In a plan's partition range: the day that is current when the run starts, in the job's
-# partitions' time zone (a demo that passes midnight snapshots the new day, not a past one).
-TODAY = "today"
 
 
 def load_defs() -> dg.Definitions:
     from definitions import defs
 
     return defs
+
+
+def load_domains() -> tuple[Domain, ...]:
+    """Every domain's interface (headwater.domain), in the order commands report them."""
+    from definitions import DOMAINS
+
+    return DOMAINS
 
 
 class Interrupted(Exception):

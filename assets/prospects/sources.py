@@ -21,7 +21,7 @@ from pydantic import Field, model_validator
 from assets.prospects import sample_data
 from headwater import settings
 from headwater.files import write_atomic
-from resources.http import display_url, get_bytes
+from resources.http import SourceConfigError, display_url, get_bytes
 
 FILE_NAMES = {  # the name a file of each source has, in samples, downloads and the inbox
     "nfl": "combine_{year}.csv",
@@ -31,10 +31,6 @@ FILE_NAMES = {  # the name a file of each source has, in samples, downloads and 
     "espn": "injuries_{year}.json",
 }
 USER_AGENT = "headwater/0.1 (+https://github.com/headwater)"
-
-
-class SourceConfigError(RuntimeError):
-    """Settings that contradict each other (not a ValueError: pydantic would wrap it)."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ anything, so a bad setting stops them with one line instead of a traceback mid-r
 """
 
 import argparse
+import importlib
 import os
 import re
 import sys
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from headwater import settings
+from headwater.config import SECTIONS
 
 Result = tuple[bool, str]
 
@@ -47,24 +49,13 @@ def add_parser(sub) -> None:
 
 
 def check_settings(path: Path | None = None) -> Result:
-    """The settings file: every section through its domain's loader."""
-    from assets.energy.config import load_energy_config
-    from assets.market.config import load_market_config
-    from assets.operations.config import load_operations_config
-    from assets.prospects.config import load_prospects_config
-    from assets.workforce.config import load_workforce_config
-
+    """The settings file: every section through its domain's loader (`load_config` of
+    assets.<section>.config: the settings file's sections are the domains)."""
     shown = path or settings.config_path()
     problems: list[str] = []
-    for load in (
-        load_energy_config,
-        load_workforce_config,
-        load_prospects_config,
-        load_market_config,
-        load_operations_config,
-    ):
+    for section in SECTIONS:
         try:
-            load(path)
+            importlib.import_module(f"assets.{section}.config").load_config(path)
         except settings.SettingsError as exc:
             message = str(exc)
         except OSError as exc:  # not found is a SettingsError already; this is the rest
@@ -78,7 +69,7 @@ def check_settings(path: Path | None = None) -> Result:
             problems.append(message)
     if problems:
         return False, "\n".join(problems)
-    return True, f"{shown} (valid: energy, workforce, prospects, market, operations)"
+    return True, f"{shown} (valid: {', '.join(SECTIONS)})"
 
 
 def check_mode() -> Result:
@@ -198,7 +189,7 @@ def check_warehouse() -> Result:
 
 
 def check_postgres_warehouse() -> Result:
-    from headwater.status import read_postgres_warehouse
+    from headwater.cli.warehouse_view import read_postgres_warehouse
 
     view = read_postgres_warehouse()
     if view.state == "error":

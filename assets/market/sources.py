@@ -41,7 +41,7 @@ What live mode adds to the official client, which has none of it:
   attribute of its API groups); `timeout_s` is set on this request's `timeseries` group.
 
 Configuration that cannot mean what it says is refused when the resource is built, as in
-`resources.energy_sources`: a gateway with mode "sample", a gateway that is not a plain
+`assets.energy.sources`: a gateway with mode "sample", a gateway that is not a plain
 `https://host[:port]` URL (the client would silently call it over https, drop its query,
 or send credentials in it), backoff_s above max_backoff_s.
 """
@@ -73,10 +73,11 @@ from databento_dbn import DBNError, Schema
 from pydantic import ConfigDict, Field, model_validator
 
 from headwater import settings
-from resources.energy_sources import MissingAPIKeyError, SourceConfigError
 from resources.http import (
     MESSAGE_CHARS,
+    MissingAPIKeyError,
     Scrubber,
+    SourceConfigError,
     SourceError,
     backoff_seconds,
     display_url,

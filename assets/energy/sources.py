@@ -38,19 +38,18 @@ from assets.energy.wire_formats import (
     parse_yahoo_chart,
 )
 from headwater import settings
-from resources.http import Scrubber, SourceError, display_url, get_json, host_of
+from resources.http import (
+    MissingAPIKeyError,
+    Scrubber,
+    SourceConfigError,
+    SourceError,
+    display_url,
+    get_json,
+    host_of,
+)
 
 # Yahoo answers the default python-requests agent with 429s; a browser-like one is expected.
 USER_AGENT = "Mozilla/5.0 (compatible; headwater/0.1; +https://github.com/headwater)"
-
-
-class MissingAPIKeyError(RuntimeError):
-    """Live mode without a key."""
-
-
-class SourceConfigError(RuntimeError):
-    """Settings that contradict each other. Not a ValueError on purpose: pydantic would wrap
-    it in a ValidationError that repeats every input, the key included."""
 
 
 def _as_date(value: date) -> date:

@@ -85,13 +85,13 @@ def run(args) -> int:
 
     from assets.workforce.definitions import build_defs
     from headwater import settings
-    from headwater.runs import load_defs
+    from headwater.cli.runs import load_defs
 
     settings.export_warehouse_env()
     instance = dg.DagsterInstance.get()
 
     if args.config is None:
-        # The code location's own jobs: runs are recorded as the UI's own (headwater.launch).
+        # The code location's own jobs: runs are recorded as the UI's own (headwater.cli.launch).
         defs = load_defs()
     else:
         # Another settings file may name other years: this domain's jobs built for it, on
@@ -200,7 +200,7 @@ def _year_status(instance, defs, years: list[int]) -> dict[int, str]:
 def _warehouse():
     """The profile's warehouse (HEADWATER_PROFILE): DuckDB's file or PostgreSQL's database,
     as the environment names it now."""
-    from resources.definitions import warehouse
+    from resources.warehouses import warehouse
 
     return warehouse()
 
@@ -306,8 +306,8 @@ def _print_plan(args, cfg, census, years, run_years, run_inputs, status) -> None
 def _execute(args, cfg, instance, defs, run_years, run_inputs) -> int:
     from assets.workforce import progress
     from assets.workforce.definitions import INPUTS_JOB, REPORTS_JOB, SIMULATION_JOB
-    from headwater.output import log_path
-    from headwater.runs import Interrupted, failure_line, run_job
+    from headwater.cli.output import log_path
+    from headwater.cli.runs import Interrupted, failure_line, run_job
 
     run_config = {
         "resources": {

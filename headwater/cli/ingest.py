@@ -21,17 +21,15 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from headwater.domain import Ingest
+from headwater.plans import BadParameter, IngestJob, IngestRequest, Plan, Step
+
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
-
-
-class BadParameter(Exception):
-    """A parameter that cannot be used; the message names it and what is expected."""
 
 
 def add_parser(sub) -> None:
@@ -81,28 +79,12 @@ def add_parser(sub) -> None:
 # ---- the plan -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Step:
-    job: str
-    partitions: tuple[str, str]  # first and last partition key
-    run_config: dict = field(default_factory=dict)
-    what: str = ""
+def _ingests() -> dict[str, Ingest]:
+    """--api value -> the domain that loads it (definitions.DOMAINS)."""
+    from headwater.cli.runs import load_domains
 
-
-@dataclass(frozen=True)
-class Plan:
-    api: str
-    start: date
-    end: date  # inclusive
-    steps: list[Step]
-    schema: str | None = None
-    symbols: tuple[str, ...] = ()
-    dataset: str | None = None
-
-    def describe(self) -> str:
-        what = self.api if self.schema is None else f"{self.api} {self.dataset} {self.schema}"
-        symbols = f" {','.join(self.symbols)}" if self.symbols else ""
-        return f"{what}{symbols} {self.start} .. {self.end}"
+    found = {api: d.ingest for d in load_domains() if d.ingest for api in d.ingest.apis}
+    return dict(sorted(found.items()))
 
 
 def _date(option: str, text: str | None) -> date:
@@ -112,18 +94,6 @@ def _date(option: str, text: str | None) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise BadParameter(f"{option} {text!r}: not a date; expected YYYY-MM-DD") from None
-
-
-def _in_range(
-    option: str, day: date, first: date, last: date, grain: str, setting: str = "start_date"
-) -> None:
-    if day < first:
-        raise BadParameter(
-            f"{option} {day} is before the first {grain} partition {first} "
-            f"({setting} in the settings file)"
-        )
-    if day > last:
-        raise BadParameter(f"{option} {day} is after the last {grain} partition {last} (today)")
 
 
 def plan_from(
@@ -136,117 +106,41 @@ def plan_from(
     config_path: Path | None = None,
 ) -> Plan:
     """Check the parameters and turn them into runs; raises BadParameter (one line)."""
-    from assets.market import config as market_config
-
+    ingests = _ingests()
     if api is None:
-        raise BadParameter(f"--api is required: one of {', '.join(market_config.APIS)}")
-    if api not in market_config.APIS:
-        raise BadParameter(
-            f"--api {api!r}: unknown; expected one of {', '.join(market_config.APIS)}"
-        )
+        raise BadParameter(f"--api is required: one of {', '.join(ingests)}")
+    if api not in ingests:
+        raise BadParameter(f"--api {api!r}: unknown; expected one of {', '.join(ingests)}")
     first = start if isinstance(start, date) else _date("--start-date", start)
     last = end if isinstance(end, date) else _date("--end-date", end)
     if last < first:
         raise BadParameter(f"--end-date {last} is before --start-date {first}")
-    if api != "databento":
-        for option, value in (("--schema", schema), ("--symbols", symbols), ("--dataset", dataset)):
-            if value is not None:
-                raise BadParameter(f"{option} applies to --api databento only, not {api}")
-        return _energy_plan(api, first, last, config_path)
-    return _market_plan(dataset, schema, symbols, first, last, config_path)
-
-
-def _energy_plan(api: str, first: date, last: date, config_path: Path | None) -> Plan:
-    from assets.energy import automation
-    from assets.energy.assets import monthly_partitions
-
-    cfg_first = date.fromisoformat(monthly_partitions.get_first_partition_key())
-    cfg_last = date.fromisoformat(monthly_partitions.get_last_partition_key())
-    _in_range("--start-date", first, cfg_first, _month_end(cfg_last), "month", "energy.start_date")
-    _in_range("--end-date", last, cfg_first, _month_end(cfg_last), "month", "energy.start_date")
-    keys = (_month_key(first), _month_key(last))
-    job = automation.source_jobs[api].name
-    return Plan(api, first, last, [Step(job, keys, what=f"{api} prices, staging and canonical")])
-
-
-def _market_plan(dataset, schema, symbols, first, last, config_path) -> Plan:
-    from assets.market import config as market_config
-    from assets.market import definitions as market
-
-    cfg = market.CONFIG if config_path is None else market_config.load_market_config(config_path)
-    if schema is None:
-        raise BadParameter(
-            f"--schema is required with --api databento: one of {', '.join(market_config.SCHEMAS)}"
-        )
-    if schema not in market_config.SCHEMAS:
-        raise BadParameter(
-            f"--schema {schema!r}: unknown; expected one of {', '.join(market_config.SCHEMAS)}"
-        )
-    dataset = dataset or cfg.dataset
-    if not market_config.DATASET.fullmatch(dataset):
-        raise BadParameter(f"--dataset {dataset!r}: expected a dataset like GLBX.MDP3")
-    from assets.market.sample_data import DATASET as SAMPLE_DATASET
-    from headwater import settings
-
-    if dataset != SAMPLE_DATASET and settings.source_mode() == "sample":
-        raise BadParameter(
-            f"--dataset {dataset}: sample data exists for {SAMPLE_DATASET} only; set "
-            "HEADWATER_MODE=live (and DATABENTO_API_KEY) to ingest other datasets"
-        )
+    ingest = ingests[api]
+    given = {"schema": schema, "symbols": symbols, "dataset": dataset}
+    for option, value in given.items():
+        if value is not None and option not in ingest.options:
+            takers = sorted({a for a, i in ingests.items() if option in i.options})
+            raise BadParameter(f"--{option} applies to --api {' or '.join(takers)} only, not {api}")
     if isinstance(symbols, str):
         symbols = [s.strip() for s in symbols.split(",")]
-    symbols = list(symbols or cfg.symbols)
-    for symbol in symbols:
-        if problem := market_config.symbol_problem(symbol):
-            raise BadParameter(f"--symbols: {problem}")
-    from assets.market.sample_data import ROOTS as SAMPLE_ROOTS
-
-    sample_symbols = [f"{root}.FUT" for root in SAMPLE_ROOTS]
-    unknown = [s for s in symbols if s not in sample_symbols]
-    if unknown and settings.source_mode() == "sample":
-        raise BadParameter(
-            f"--symbols {unknown[0]}: sample data exists for {', '.join(sample_symbols)} only; "
-            "set HEADWATER_MODE=live (and DATABENTO_API_KEY) to ingest other symbols"
-        )
-    grain = market_config.SCHEMAS[schema]
-    partitions = market.partitions_for(schema)
-    p_first = date.fromisoformat(partitions.get_first_partition_key())
-    p_last = date.fromisoformat(partitions.get_last_partition_key())
-    p_last_day = p_last if grain == "daily" else _month_end(p_last)
-    kind = "daily" if grain == "daily" else "month"
-    setting = "market.intraday_start_date" if grain == "daily" else "market.start_date"
-    _in_range("--start-date", first, p_first, p_last_day, kind, setting)
-    _in_range("--end-date", last, p_first, p_last_day, kind, setting)
-    run_config = market.ingest_run_config(schema, symbols, dataset)
-    steps = []
-    months = (_month_key(first), _month_key(last))
-    if schema != "definition":
-        steps.append(
-            Step(
-                market.job_name("definition"),
-                months,
-                market.ingest_run_config("definition", symbols, dataset),
-                "instrument definitions of the months covered",
-            )
-        )
-    keys = (first.isoformat(), last.isoformat()) if grain == "daily" else months
-    steps.append(Step(market.job_name(schema), keys, run_config, f"{schema} staging and canonical"))
-    return Plan("databento", first, last, steps, schema, tuple(symbols), dataset)
+    request = IngestRequest(
+        api, first, last, dataset, schema, tuple(symbols) if symbols else None, config_path
+    )
+    return ingest.plan(request)
 
 
-def _month_key(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}-01"
+def _predefined(config_path: Path | None) -> dict[str, IngestJob]:
+    """Every domain's predefined ingest jobs, by name."""
+    from headwater.cli.runs import load_domains
 
-
-def _month_end(first_of_month: date) -> date:
-    from datetime import timedelta
-
-    return (first_of_month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    jobs: dict[str, IngestJob] = {}
+    for domain in load_domains():
+        if domain.ingest:
+            jobs |= dict(domain.ingest.jobs(config_path))
+    return jobs
 
 
 def plan_from_args(args) -> Plan:
-    from assets.market import config as market_config
-
     if args.job is None:
         return plan_from(
             args.api,
@@ -264,7 +158,7 @@ def plan_from_args(args) -> Plan:
     ]
     if given:
         raise BadParameter(f"--job takes its parameters from the settings file; drop {given[0]}")
-    jobs = market_config.load_market_config(args.config).jobs
+    jobs = _predefined(args.config)
     if args.job not in jobs:
         known = ", ".join(sorted(jobs)) or "none are defined (market.jobs in the settings file)"
         raise BadParameter(f"--job {args.job!r}: unknown job; known jobs: {known}")
@@ -317,8 +211,8 @@ def execute(plan: Plan, log_format: str = "text", verbose: bool = False) -> int:
     from tqdm import tqdm
 
     from headwater import progress, settings
-    from headwater.output import log_path
-    from headwater.runs import Interrupted, failure_line, load_defs, run_job
+    from headwater.cli.output import log_path
+    from headwater.cli.runs import Interrupted, failure_line, load_defs, run_job
 
     settings.export_warehouse_env()
     defs = load_defs()
@@ -515,9 +409,7 @@ def counts_from_run(result) -> list[dict[str, Any]]:
 
 
 def list_jobs(args) -> int:
-    from assets.market.config import load_market_config
-
-    jobs = load_market_config(args.config).jobs
+    jobs = _predefined(args.config)
     if args.json:
         print(
             json.dumps(

@@ -7,9 +7,10 @@ import sys
 import warnings
 from pathlib import Path
 
-from headwater import doctor, settings
+from headwater import settings
+from headwater.cli import doctor
 
-# The checks (headwater.doctor) each command runs before it builds anything, so a bad
+# The checks (headwater.cli.doctor) each command runs before it builds anything, so a bad
 # setting stops it with one line, not a traceback mid-run: the instance opens (it is
 # created if new) and the warehouse file, if there is one, opens read-only (unless a
 # writer holds it: then it is in use, and fine). Commands that launch runs check the
@@ -32,7 +33,7 @@ READ_ONLY = {"status", "history", "list-jobs", "worker"}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from headwater import demo, history, ingest, simulate, status, worker
+    from headwater.cli import demo, history, ingest, simulate, status, worker
 
     parser = argparse.ArgumentParser(
         prog="headwater",

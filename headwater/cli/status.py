@@ -1,0 +1,178 @@
+"""`headwater status`: the warehouse, freshness per domain and source, every asset's last
+materialization and checks, per-asset health, and the schedules and sensors.
+
+    headwater status
+    headwater status --json
+
+Read-only, and safe while runs are in progress:
+
+- The instance (runs, materializations, checks, schedules and sensors) is read through
+  Dagster's instance API; SQLite serves readers while a run writes.
+- The warehouse is read through a read-only DuckDB connection held for a few
+  milliseconds. DuckDB refuses a second process while one has the file open for writing,
+  and a writer that starts while a reader has it open fails at once ("Could not set
+  lock") instead of waiting. So the read takes the warehouse writer lock, shared and
+  without waiting (resources.warehouse.warehouse_lock, timeout 0): when a run holds it,
+  nothing is opened and the warehouse is reported busy with the run that holds it; when
+  status holds it, a writer starting then waits in the lock's queue for the moment the
+  read lasts (measured, `read_s` in the JSON), never fails; another status or doctor
+  reads alongside. Nothing is created in the warehouse.
+
+Freshness: each domain says what it reads and how fresh it must be (its `status` module,
+through definitions.DOMAINS; docs/operations.md, "Status and history"). A domain is FRESH when everything its users read is fresh (canonical prices for energy;
+every symbol for market; the snapshot for prospects), NO DATA when none of it exists,
+STALE otherwise, UNKNOWN when the warehouse could not be read.
+"""
+
+import argparse
+import contextlib
+import json
+import sys
+import warnings
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import dagster as dg
+
+from headwater import settings
+from headwater.cli import history
+from headwater.cli.status_instance import _defined_assets, assets_report, automation_report
+from headwater.cli.status_text import render
+from headwater.cli.warehouse_view import read_postgres_warehouse, read_warehouse
+from headwater.dead_runs import find_dead_runs
+from headwater.freshness import Freshness, StatusInputs, domain_status
+
+HEALTH_WINDOW_DAYS = 30  # per-asset health looks at the runs of the last 30 days ...
+HEALTH_MAX_RUNS = 100  # ... at most this many (one event query each)
+
+__all__ = ["collect", "read_postgres_warehouse", "read_warehouse", "render", "run"]
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "status",
+        epilog="examples:\n  headwater status\n  headwater status --json",
+        help="warehouse, freshness, assets and their checks, schedules and sensors (read-only)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object instead of the tables")
+    p.set_defaults(func=run)
+
+
+def _load_defs() -> tuple[Any, tuple, str | None]:
+    """The code location's Definitions and domains, or None, () and why (status still
+    reports the rest)."""
+    try:
+        # The definitions announce beta features and the like: nothing to act on here; and
+        # whatever they print must not mix into --json.
+        with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
+            warnings.simplefilter("ignore")
+            from definitions import DOMAINS, defs
+        return defs, DOMAINS, None
+    except settings.SettingsError:
+        raise
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        return None, (), f"the definitions do not load ({type(exc).__name__}: {first})"
+
+
+def collect() -> dict:
+    """The whole report as one JSON-ready document (the shape `--json` prints)."""
+    now = datetime.now(UTC)
+    defs, domains, defs_problem = _load_defs()
+    queries = {name: q for domain in domains for name, q in domain.status_queries.items()}
+    view = (
+        read_postgres_warehouse(queries)
+        if settings.distributed()
+        else read_warehouse(settings.warehouse_path(), queries)
+    )
+
+    with dg.DagsterInstance.get() as instance:
+        in_progress = [
+            history.run_facts(instance, r)
+            for r in instance.get_run_records(
+                filters=dg.RunsFilter(statuses=list(history.IN_PROGRESS))
+            )
+        ]
+        # Runs whose process has ended (kill -9): status only reads, so they are still
+        # STARTED here; the next command that runs (or the daemon's sensor) marks them.
+        ended = {run.run_id: reason for run, reason in find_dead_runs(instance)}
+        window = [
+            history.run_facts(instance, r)
+            for r in instance.get_run_records(
+                filters=dg.RunsFilter(created_after=now - timedelta(days=HEALTH_WINDOW_DAYS)),
+                limit=HEALTH_MAX_RUNS,
+            )
+        ]
+        if defs is not None:
+            groups, checks = _defined_assets(defs)
+        else:
+            groups, checks = {}, {}
+        names = [domain.name for domain in domains]
+        assets = assets_report(instance, names, groups, checks, window)
+        automation = automation_report(instance, defs, now.timestamp())
+        runs_total = instance.get_runs_count()
+
+    def last_ts(key: str) -> float | None:
+        found = next((a for a in assets if a["key"] == key), None)
+        last = found and found["last_materialization"]
+        return datetime.fromisoformat(last["timestamp"]).timestamp() if last else None
+
+    rows = freshness(domains, StatusInputs(view.facts, last_ts, now, view.state))
+    return {
+        "generated_at": history.iso(now.timestamp()),
+        "instance": {
+            "dagster_home": str(settings.dagster_home()),
+            "runs": runs_total,
+            "in_progress": [
+                f.to_json(now.timestamp()) | {"process_ended": f.run_id in ended}
+                for f in in_progress
+            ],
+            "definitions": defs_problem or "loaded",
+        },
+        "warehouse": {
+            "path": view.path,
+            "state": view.state,
+            "reachable": view.state == "ok",
+            "busy": view.state == "busy",
+            "detail": view.detail,
+            "size_bytes": view.size_bytes,
+            "read_s": view.read_s,
+            "layers": view.layers(),
+            "tables": view.tables,
+        },
+        "freshness": {
+            "rows": [r.to_json() for r in rows],
+            "domains": domain_status([d.name for d in domains if d.freshness], rows),
+        },
+        "assets": assets,
+        "health_window": {
+            "days": HEALTH_WINDOW_DAYS,
+            "max_runs": HEALTH_MAX_RUNS,
+            "runs": len(window),
+        },
+        "automation": automation,
+    }
+
+
+def freshness(domains, inputs: StatusInputs) -> list[Freshness]:
+    """Every domain's freshness rows; those read from a warehouse that could not be read
+    say UNKNOWN (rows with a note of their own come from elsewhere)."""
+    rows = [row for domain in domains if domain.freshness for row in domain.freshness(inputs)]
+    if not inputs.warehouse_readable:
+        for row in rows:
+            if not row.note:
+                row.status, row.newest, row.behind = "UNKNOWN", None, None
+                row.note = f"warehouse {inputs.warehouse_state}"
+    return rows
+
+
+def run(args) -> int:
+    doc = collect()
+    if args.json:
+        print(json.dumps(doc, indent=2, default=str))
+    else:
+        for line in render(doc):
+            print(line)
+    return 0
