@@ -8,20 +8,15 @@ Read-only, and safe while runs are in progress:
 
 - The instance (runs, materializations, checks, schedules and sensors) is read through
   Dagster's instance API; SQLite serves readers while a run writes.
-- The warehouse is read through a read-only DuckDB connection held for a few
-  milliseconds. DuckDB refuses a second process while one has the file open for writing,
-  and a writer that starts while a reader has it open fails at once ("Could not set
-  lock") instead of waiting. So the read takes the warehouse writer lock, shared and
-  without waiting (resources.warehouse.warehouse_lock, timeout 0): when a run holds it,
-  nothing is opened and the warehouse is reported busy with the run that holds it; when
-  status holds it, a writer starting then waits in the lock's queue for the moment the
-  read lasts (measured, `read_s` in the JSON), never fails; another status or doctor
-  reads alongside. Nothing is created in the warehouse.
+- The warehouse is read through a read-only connection held for a few milliseconds,
+  under the writer lock taken shared and without waiting (headwater.cli.warehouse_view):
+  a run that writes is never made to fail, and a busy warehouse is reported as busy.
 
 Freshness: each domain says what it reads and how fresh it must be (its `status` module,
-through definitions.DOMAINS; docs/operations.md, "Status and history"). A domain is FRESH when everything its users read is fresh (canonical prices for energy;
-every symbol for market; the snapshot for prospects), NO DATA when none of it exists,
-STALE otherwise, UNKNOWN when the warehouse could not be read.
+through definitions.DOMAINS; docs/operations.md, "Status and history"). A domain is
+FRESH when everything its users read is fresh (canonical prices for energy; every symbol
+for market; the snapshot for prospects), NO DATA when none of it exists, STALE otherwise,
+UNKNOWN when the warehouse could not be read.
 """
 
 import argparse

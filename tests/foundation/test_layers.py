@@ -77,3 +77,14 @@ def test_a_new_core_module_must_be_listed(copy: Path):
     result = lint(copy)
     assert result.returncode != 0
     assert "newthing" in result.stdout
+
+
+def test_no_module_over_600_lines():
+    """One idea per module (README, "Architecture"): split by responsibility past 600 lines."""
+    long = {
+        str(path.relative_to(REPO)): n
+        for package in ("headwater", "assets", "resources", "bench")
+        for path in (REPO / package).rglob("*.py")
+        if (n := len(path.read_text().splitlines())) > 600
+    }
+    assert not long
