@@ -379,3 +379,29 @@ def _create_postgres_storage() -> None:
             "or set HEADWATER_PG_HOST / HEADWATER_PG_PORT / HEADWATER_PG_USER / "
             f"HEADWATER_PG_PASSWORD / HEADWATER_PG_DB (or unset {embedded})"
         ) from None
+
+
+def endpoint(variable: str, configured: str | None) -> tuple[str | None, str]:
+    """A source's endpoint and where it comes from: the environment variable when it is
+    set (not blank), else the settings file's value, else None (the source's default)."""
+    value = os.environ.get(variable, "").strip()
+    if value:
+        return value, variable
+    if configured:
+        return configured, "settings file"
+    return None, "default"
+
+
+def url_problem(url: str, https_only: bool = False) -> str | None:
+    """What is wrong with an endpoint URL, or None."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a bad port)
+    except ValueError:
+        return "does not parse as a URL"
+    schemes = ("https",) if https_only else ("http", "https")
+    if parts.scheme not in schemes or not parts.hostname:
+        return f"expected a {' or '.join(s + '://' for s in schemes)} URL with a host"
+    return None

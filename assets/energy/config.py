@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from assets.energy.wire_formats import SERIES_DEFAULTS
+from headwater import settings
 from headwater.config import ClockTime, TimeZone, load_section
 
 Source = Literal["eia", "fred", "yahoo"]
@@ -59,8 +60,20 @@ DEFAULT_COMMODITIES = {
 }
 
 
+class Endpoint(_Strict):
+    # Live mode: the API's root URL (None: the real API's). HEADWATER_<SOURCE>_URL overrides.
+    base_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+
+
+# The environment variable that overrides each source's base_url (settings.endpoint).
+ENDPOINT_ENV = {source: f"HEADWATER_{source.upper()}_URL" for source in ("eia", "fred", "yahoo")}
+
+
 class EnergyConfig(_Strict):
     start_date: date = date(2015, 1, 1)
+    eia: Endpoint = Endpoint()
+    fred: Endpoint = Endpoint()
+    yahoo: Endpoint = Endpoint()
     commodities: dict[str, Commodity] = Field(default_factory=lambda: dict(DEFAULT_COMMODITIES))
     # Which source wins when several report the same commodity and day.
     authority_order: list[Source] = ["eia", "fred", "yahoo"]
@@ -98,6 +111,14 @@ class EnergyConfig(_Strict):
             if not name.isupper() or not name.replace("_", "").isalnum():
                 raise ValueError(f"commodity name {name!r} must be UPPER_SNAKE_CASE")
         return value
+
+    def endpoint(self, source: Source) -> tuple[str | None, str]:
+        """The base URL of `source` and where it comes from (environment, settings, default)."""
+        return settings.endpoint(ENDPOINT_ENV[source], getattr(self, source).base_url)
+
+    def endpoints(self) -> dict[str, tuple[str | None, str, bool]]:
+        """name -> (URL, where it comes from, https only), for `headwater doctor`."""
+        return {f"energy.{s}.base_url": (*self.endpoint(s), False) for s in SOURCES}
 
     def series_map(self, source: Source) -> dict[str, str]:
         """series id at `source` -> commodity name."""

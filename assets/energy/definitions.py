@@ -5,6 +5,7 @@ import dagster as dg
 from assets.energy import automation, status
 from assets.energy.assets import commodity_prices, monthly_partitions, staging_assets
 from assets.energy.checks import prices_are_fresh
+from assets.energy.config import load_energy_config
 from assets.energy.ingest import EnergyIngest
 from assets.energy.marts import energy_marts
 from assets.energy.sources import EIAResource, FREDResource, YahooFinanceResource
@@ -16,10 +17,16 @@ def energy_source_resources() -> dict:
     """Sample files by default; HEADWATER_MODE=live calls the real APIs with keys from the
     environment (EIA_API_KEY, FRED_API_KEY)."""
     if settings.source_mode() == "live":
+        cfg = load_energy_config()
+        url = {source: cfg.endpoint(source)[0] for source in ("eia", "fred", "yahoo")}
         return {
-            "eia": EIAResource(mode="live", api_key=dg.EnvVar("EIA_API_KEY")),
-            "fred": FREDResource(mode="live", api_key=dg.EnvVar("FRED_API_KEY")),
-            "yahoo": YahooFinanceResource(mode="live"),
+            "eia": EIAResource(
+                mode="live", api_key=dg.EnvVar("EIA_API_KEY"), base_url=url["eia"]
+            ),
+            "fred": FREDResource(
+                mode="live", api_key=dg.EnvVar("FRED_API_KEY"), base_url=url["fred"]
+            ),
+            "yahoo": YahooFinanceResource(mode="live", base_url=url["yahoo"]),
         }
     return {"eia": EIAResource(), "fred": FREDResource(), "yahoo": YahooFinanceResource()}
 

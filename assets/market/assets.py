@@ -28,16 +28,16 @@ import numpy as np
 import pyarrow as pa
 
 from assets.market import dbn, transform, validation
+from assets.market.checks import CHECK_DOCS, SAMPLE_ROWS, STAGING_CHECK_DOCS, canonical_checks
 from assets.market.config import MONTHLY, SCHEMAS, MarketConfig, load_market_config
+from assets.market.keys import canonical_key, staging_key, table_name
 from headwater import progress, settings
 from headwater.policies import SOURCE_RETRY
 from resources.http import SourceError
-from resources.warehouse import Warehouse, quote_table
+from resources.warehouse import Warehouse
 
 CONFIG: MarketConfig = load_market_config()
 GROUP = "market"
-SAMPLE_ROWS = 10
-FLOAT_MAX = 1.7976931348623157e308  # the largest finite double
 
 # UTC: Databento's ohlcv-1d bars are UTC calendar days and every timestamp is UTC.
 # end_offset=1 includes the day (month) in progress, which the schedule keeps current.
@@ -50,34 +50,6 @@ daily_partitions = dg.DailyPartitionsDefinition(
 
 # The fields of a staged record: all of the DBN record but its length byte and padding.
 _HIDDEN = ("length",)
-
-# What makes a canonical row unique, per schema (check M-C02).
-UNIQUE_KEYS = {
-    "ohlcv-1d": ("instrument_id", "bar_date"),
-    "ohlcv-1m": ("instrument_id", "bar_start"),
-    "trades": ("instrument_id", "received_at", "sequence"),
-    "statistics": ("instrument_id", "stat_type", "trading_date", "received_at", "sequence"),
-    "definition": ("instrument_id", "partition_date"),
-}
-PRICE_COLUMNS = {
-    "ohlcv-1d": ("open", "high", "low", "close"),
-    "ohlcv-1m": ("open", "high", "low", "close"),
-    "trades": ("price",),
-    "statistics": ("price",),
-    "definition": ("tick",),
-}
-
-
-def table_name(schema: str) -> str:
-    return "market_" + schema.replace("-", "_")
-
-
-def staging_key(schema: str) -> dg.AssetKey:
-    return dg.AssetKey(["staging", table_name(schema)])
-
-
-def canonical_key(schema: str) -> dg.AssetKey:
-    return dg.AssetKey(["canonical", table_name(schema)])
 
 
 def partitions_for(schema: str) -> dg.TimeWindowPartitionsDefinition:
@@ -107,6 +79,9 @@ class PartitionLoad:
     records_in: int = 0
     staged: int = 0
     canonical: int = 0
+    # Staged records a later publication replaced in canonical (the `latest` rule of the
+    # schema's transformation file): staged = canonical + superseded.
+    superseded: int = 0
     quarantined_by_rule: dict[str, int] = field(default_factory=dict)
     quarantine_sample: list[tuple[str, str, str]] = field(default_factory=list)
     seconds: float = 0.0
@@ -128,6 +103,7 @@ class PartitionLoad:
             self.records_in + other.records_in,
             self.staged + other.staged,
             self.canonical + other.canonical,
+            self.superseded + other.superseded,
             rules,
             (self.quarantine_sample + other.quarantine_sample)[:SAMPLE_ROWS],
             self.seconds + other.seconds,
@@ -140,6 +116,7 @@ class PartitionLoad:
             "records_in": self.records_in,
             "loaded": self.staged,
             "canonical_rows": self.canonical,
+            "superseded": self.superseded,
             "quarantined": self.quarantined,
             "quarantined_by_rule": dict(sorted(self.quarantined_by_rule.items())),
         }
@@ -229,9 +206,12 @@ def load_partition(
     rules: transform.TransformRules,
     symbols: transform.SymbolTable | None,
     chunk_records: int,
+    layers: frozenset[str] = frozenset({"staging", "canonical"}),
 ) -> PartitionLoad:
     """Read, validate, transform and load one partition's file for one parent symbol (see
-    the module docstring): the rows of that partition and parent are replaced."""
+    the module docstring): the rows of that partition and parent are replaced in the
+    `layers` asked for (staging with its quarantine, canonical, or both); every record is
+    counted whichever are written."""
     started = time.monotonic()
     start, end = window_of(schema, partition)
     known = None if symbols is None else symbols.instrument_id
@@ -246,11 +226,17 @@ def load_partition(
     # must still win. The others are transformed chunk by chunk.
     whole = bool(rules.latest)
 
+    written = {canonical} if "canonical" in layers else set()
+    if "staging" in layers:
+        written |= {staging, quarantine}
+
     def batches() -> Iterator[dict[str, pa.Table]]:
         # Every record of the file so far (M-R09 finds a duplicate however far back its
         # original is), in DuckDB outside the warehouse, dropped when the load ends.
         with validation.SeenRecords() as seen:
-            yield from _batches(seen)
+            for batch in _batches(seen):
+                load.canonical += batch[canonical].num_rows if canonical in batch else 0
+                yield {t: rows for t, rows in batch.items() if t in written}
 
     def _batches(seen: validation.SeenRecords) -> Iterator[dict[str, pa.Table]]:
         held: list[np.ndarray] = []
@@ -279,123 +265,32 @@ def load_partition(
             records = np.concatenate(held) if held else np.empty(0, dbn.record_dtype(schema))
             own = symbols
             if schema == "definition":  # definitions name their own contracts and parents
-                own = transform.SymbolTable.from_definitions(records, dbn.read_info(path).mappings)
-            yield {canonical: transform.apply(rules, records, own)}
+                own = transform.SymbolTable.from_definitions(records)
+            kept = transform.apply(rules, records, own)
+            load.superseded = len(records) - kept.num_rows
+            yield {canonical: kept}
 
     windows = {
         t: ("partition_date", start, end, {"parent": parent})
         for t in (staging, canonical, quarantine)
+        if t in written
     }
     # Every market table has the partition's first day and the parent symbol whose request
     # brought the row: a partition is replaced one parent at a time.
     constants = {"partition_date": start, "parent": parent}
-    counts = warehouse.replace_in_batches(windows, batches(), constants, con)
-    load.canonical = counts[canonical]
+    warehouse.replace_in_batches(windows, batches(), constants, con)
     if load.records_in != load.staged + load.quarantined:  # cannot happen; never let it pass
         raise RuntimeError(
             f"{staging} {partition}: {load.records_in} records in but {load.staged} staged + "
             f"{load.quarantined} quarantined"
         )
+    if load.staged != load.canonical + load.superseded:
+        raise RuntimeError(
+            f"{canonical} {partition}: {load.staged} records staged but {load.canonical} "
+            f"canonical + {load.superseded} superseded"
+        )
     load.seconds = time.monotonic() - started
     return load
-
-
-# ---- checks on what a run loaded -----------------------------------------------------------
-
-
-def _quoted_columns(columns) -> str:
-    return ", ".join(f'"{c}"' for c in columns)
-
-
-def canonical_checks(
-    warehouse: Warehouse, con, schema: str, partitions: list[str]
-) -> list[dg.AssetCheckResult]:
-    """Post-transformation rules over the run's partitions of canonical.market_<schema>, a
-    partition at a time (memory stays bounded by a partition, whatever the run's range)."""
-    table = f"canonical.{table_name(schema)}"
-    key = canonical_key(schema)
-    if not warehouse.table_exists(table, con):
-        return []
-    qualified = quote_table(table)
-    keys = _quoted_columns(UNIQUE_KEYS[schema])
-    # Finite and above zero, in SQL both engines run: NaN sorts above every number in
-    # DuckDB and PostgreSQL alike, so the upper bound (the largest double) excludes it and inf.
-    bad_price = " OR ".join(
-        f'NOT ("{p}" > 0 AND "{p}" <= {FLOAT_MAX!r})' for p in PRICE_COLUMNS[schema]
-    )
-    if schema == "statistics":  # a quantity statistic has no price
-        bad_price = f"stat_type IN (1, 3, 4, 5, 11, 13) AND ({bad_price})"
-    unmapped = dupe_total = bad = 0
-    dupes: list[pa.Table] = []
-    for partition in partitions:
-        params = [date.fromisoformat(partition)]
-        where = "partition_date = ?"
-        unmapped += warehouse.scalar(
-            f"SELECT count(*) FROM {qualified} WHERE {where} "
-            "AND (contract IS NULL OR root IS NULL)",
-            params,
-            con,
-        )
-        found = warehouse.query(
-            f"SELECT {keys}, count(*) AS n FROM {qualified} WHERE {where} "
-            f"GROUP BY {keys} HAVING count(*) > 1",
-            params,
-            con,
-        )
-        dupe_total += found.num_rows
-        if found.num_rows and sum(t.num_rows for t in dupes) < SAMPLE_ROWS:
-            dupes.append(found.slice(0, SAMPLE_ROWS))
-        bad += warehouse.scalar(
-            f"SELECT count(*) FROM {qualified} WHERE {where} AND ({bad_price})", params, con
-        )
-    sample = pa.concat_tables(dupes).slice(0, SAMPLE_ROWS) if dupes else pa.table({})
-    return [
-        dg.AssetCheckResult(
-            asset_key=key,
-            check_name="contracts_mapped",
-            passed=unmapped == 0,
-            metadata={"rows_without_contract": unmapped},
-        ),
-        dg.AssetCheckResult(
-            asset_key=key,
-            check_name="unique_records",
-            passed=dupe_total == 0,
-            metadata={
-                "key": ", ".join(UNIQUE_KEYS[schema]),
-                "duplicate_keys": dupe_total,
-                "sample": dg.MetadataValue.md(_md(sample)),
-            },
-        ),
-        dg.AssetCheckResult(
-            asset_key=key,
-            check_name="prices_positive",
-            passed=bad == 0,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={"rows_with_price_not_positive": bad},
-        ),
-    ]
-
-
-def _md(table: pa.Table) -> str:
-    if not table.num_rows:
-        return "none"
-    names = table.column_names
-    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
-    for row in table.to_pylist():
-        lines.append("| " + " | ".join(str(row[n]) for n in names) + " |")
-    return "\n".join(lines)
-
-
-CHECK_DOCS = {
-    "contracts_mapped": "M-C01 (ERROR, blocking): every row has its contract and root, "
-    "mapped through the instrument definitions.",
-    "unique_records": "M-C02 (ERROR, blocking): one row per record key in the loaded windows.",
-    "prices_positive": "M-C03 (WARN): every price is finite and above zero.",
-}
-STAGING_CHECK_DOCS = {
-    "records_conserved": "M-C04 (ERROR): for every partition loaded, records read = rows "
-    "staged + rows quarantined.",
-}
 
 
 # ---- the assets ---------------------------------------------------------------------------
@@ -455,6 +350,9 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool="warehouse",
         retry_policy=SOURCE_RETRY,
+        # One step writes both layers; a selection of one (`dagster asset materialize
+        # --select staging/market_trades`) writes that one alone.
+        can_subset=True,
     )
     def _load(context: dg.AssetExecutionContext, config: MarketLoadConfig):
         warehouse: Warehouse = context.resources.warehouse
@@ -468,9 +366,15 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
         # connection closes, once per run rather than once per partition and parent. The
         # memory cap keeps a long backfill's memory flat (DuckDB's buffer pool would
         # otherwise keep what it wrote); written blocks are on disk anyway.
+        selected = context.selected_asset_keys
+        layers = frozenset(
+            layer
+            for layer, key in (("staging", staging), ("canonical", canonical))
+            if key in selected
+        )
         with warehouse.session(memory_mb=CONFIG.load_memory_mb) as con:
             loads = [
-                _load_one(context, warehouse, con, partition, symbols, rules)
+                _load_one(context, warehouse, con, partition, symbols, rules, layers)
                 for partition in context.partition_keys
             ]
             totals = {
@@ -482,18 +386,26 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
                 f"{schema}: {totals['records_in']} records in, {totals['staged']} loaded, "
                 f"{totals['quarantined']} quarantined over {len(loads)} partition(s)"
             )
-            checks = canonical_checks(warehouse, con, schema, context.partition_keys)
-        yield dg.AssetCheckResult(
-            asset_key=staging,
-            check_name="records_conserved",
-            passed=totals["records_in"] == totals["staged"] + totals["quarantined"],
-            metadata=totals,
-        )
-        yield from checks
-        yield dg.MaterializeResult(asset_key=staging)
-        yield dg.MaterializeResult(asset_key=canonical)
+            checks = (
+                canonical_checks(warehouse, con, schema, context.partition_keys)
+                if "canonical" in layers
+                else []
+            )
+        wanted = context.selected_asset_check_keys
+        if dg.AssetCheckKey(staging, "records_conserved") in wanted:
+            yield dg.AssetCheckResult(
+                asset_key=staging,
+                check_name="records_conserved",
+                passed=totals["records_in"] == totals["staged"] + totals["quarantined"],
+                metadata=totals,
+            )
+        yield from (c for c in checks if dg.AssetCheckKey(canonical, c.check_name) in wanted)
+        if "staging" in layers:
+            yield dg.MaterializeResult(asset_key=staging)
+        if "canonical" in layers:
+            yield dg.MaterializeResult(asset_key=canonical)
 
-    def _load_one(context, warehouse, con, partition, symbols, rules) -> PartitionLoad:
+    def _load_one(context, warehouse, con, partition, symbols, rules, layers) -> PartitionLoad:
         """Every parent's file of one partition, then the partition's metadata."""
         source = context.resources.databento
         start, end = window_of(schema, partition)
@@ -542,6 +454,7 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
                     rules,
                     table_symbols,
                     CONFIG.chunk_records,
+                    layers,
                 )
             except dbn.DBNFileError as exc:
                 # A download cut short may come whole next time; a sample file will not,
@@ -554,32 +467,45 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
         progress.emit(
             progress.Progress("partition_done", f"staging/{table}", partition, load.counts())
         )
-        rate = load.records_in / load.seconds if load.seconds > 0 else 0.0
-        context.add_asset_metadata(
-            {
-                "window": f"[{start}, {end})",
-                "parents": ", ".join(symbols),
-                "source": load.origin,
-                "file_bytes": load.file_bytes,
-                "records_in": load.records_in,
-                "rows_loaded": load.staged,
-                "rows_quarantined": load.quarantined,
-                "quarantined_by_rule": dg.MetadataValue.json(load.counts()["quarantined_by_rule"]),
-                "quarantine_sample": dg.MetadataValue.md(_sample_md(load.quarantine_sample)),
-                "records_per_s": round(rate),
-                "dagster/row_count": load.staged,
-            },
-            asset_key=staging,
-            partition_key=partition,
-        )
-        context.add_asset_metadata(
-            {"window": f"[{start}, {end})", "dagster/row_count": load.canonical},
-            asset_key=canonical,
-            partition_key=partition,
-        )
+        if "staging" in layers:
+            _staging_metadata(context, staging, partition, start, end, symbols, load)
+        if "canonical" in layers:
+            context.add_asset_metadata(
+                {
+                    "window": f"[{start}, {end})",
+                    "dagster/row_count": load.canonical,
+                    "rows_staged": load.staged,
+                    # staged = canonical rows + superseded: nothing leaves without a count.
+                    "records_superseded": load.superseded,
+                    "superseded_by": rules.latest_reason,
+                },
+                asset_key=canonical,
+                partition_key=partition,
+            )
         return load
 
     return _load
+
+
+def _staging_metadata(context, staging, partition, start, end, symbols, load) -> None:
+    rate = load.records_in / load.seconds if load.seconds > 0 else 0.0
+    context.add_asset_metadata(
+        {
+            "window": f"[{start}, {end})",
+            "parents": ", ".join(symbols),
+            "source": load.origin,
+            "file_bytes": load.file_bytes,
+            "records_in": load.records_in,
+            "rows_loaded": load.staged,
+            "rows_quarantined": load.quarantined,
+            "quarantined_by_rule": dg.MetadataValue.json(load.counts()["quarantined_by_rule"]),
+            "quarantine_sample": dg.MetadataValue.md(_sample_md(load.quarantine_sample)),
+            "records_per_s": round(rate),
+            "dagster/row_count": load.staged,
+        },
+        asset_key=staging,
+        partition_key=partition,
+    )
 
 
 def _sample_md(rows: list[tuple[str, str, str]]) -> str:

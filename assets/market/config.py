@@ -77,8 +77,13 @@ class IngestJob(_Strict):
         return self
 
 
+GATEWAY_ENV = "HEADWATER_DATABENTO_GATEWAY"  # overrides market.gateway (settings.endpoint)
+
+
 class MarketConfig(_Strict):
     dataset: str = "GLBX.MDP3"
+    # Live mode: Databento's historical gateway (None: the client's default, https only).
+    gateway: str | None = Field(default=None, pattern=r"^https://\S+$")
     symbols: list[str] = ["CL.FUT", "ES.FUT", "NG.FUT"]
     # Monthly partitions (ohlcv-1d, statistics, definition) from this month; daily
     # partitions (ohlcv-1m, trades) from intraday_start_date.
@@ -93,6 +98,14 @@ class MarketConfig(_Strict):
     schedule_time: ClockTime = "18:00"
     schedule_timezone: TimeZone = "America/Chicago"
     jobs: dict[str, IngestJob] = {}
+
+    def endpoint(self) -> tuple[str | None, str]:
+        """The gateway and where it comes from (environment, settings, default)."""
+        return settings.endpoint(GATEWAY_ENV, self.gateway)
+
+    def endpoints(self) -> dict[str, tuple[str | None, str, bool]]:
+        """name -> (URL, where it comes from, https only), for `headwater doctor`."""
+        return {"market.gateway": (*self.endpoint(), True)}
 
     @field_validator("dataset")
     @classmethod

@@ -6,6 +6,12 @@ time. `read_info` gives the metadata: schema, window and the symbology mappings 
 `{instrument_id: [(start_date, end_date, symbol)]}` (end exclusive; for a parent
 request the symbol is the parent, e.g. "CL.FUT").
 
+Files of DBN versions 1 and 2 (Databento's files from before 2024 are version 1) are
+upgraded on read to version 3, databento-dbn's own upgrade (`VersionUpgradePolicy.
+UPGRADE_TO_V3`, through its Transcoder): every chunk has the current record layout, so
+one table layout holds every version, and a version 1 file gives the same records as the
+version 3 file of the same data (definitions gain the v3 fields, undefined).
+
 Databento's reader does not notice a `.dbn.zst` cut short at a compressed block
 boundary: it returns the records decoded so far without complaint. So before the
 first chunk the zstd frames are walked by their block headers (seeks only, no
@@ -30,6 +36,8 @@ import numpy as np
 import zstandard
 from databento.common.error import BentoError, BentoWarning
 
+CURRENT_VERSION = 3  # the DBN version record_dtype describes; older files are upgraded to it
+UPGRADE_READ_BYTES = 1 << 20  # decompressed bytes fed to the upgrading transcoder at a time
 DEFAULT_COUNT = 65_536  # records per chunk: ~3.5 MB of ohlcv bars, ~34 MB of definitions
 
 ZSTD_MAGIC = 0xFD2FB528
@@ -286,7 +294,10 @@ def read_chunks(
         if expected is not None and schema != expected:
             raise WrongSchemaError(f"{name}: holds {schema} records, expected {expected}")
         rtypes = np.array(sorted(expected_rtypes(schema)), dtype=np.uint8)
-        chunks = store.to_ndarray(count=count)
+        if int(store.metadata.version) < CURRENT_VERSION:
+            chunks = _upgraded_chunks(source, schema, count)
+        else:
+            chunks = store.to_ndarray(count=count)
         while True:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", BentoWarning)
@@ -294,7 +305,7 @@ def read_chunks(
                     chunk = next(chunks)
                 except StopIteration:
                     break
-                except (zstandard.ZstdError, BentoError, dbn.DBNError, ValueError) as exc:
+                except (zstandard.ZstdError, BentoError, dbn.DBNError, ValueError, OSError) as exc:
                     raise DBNFileError(f"{name}: corrupt: {_one_line(exc)}") from None
             if any(issubclass(w.category, BentoWarning) for w in caught):
                 raise DBNFileError(f"{name}: truncated: the last record is incomplete")
@@ -308,3 +319,57 @@ def read_chunks(
             yield chunk
     finally:
         _close(store)
+
+
+class _Sink(io.RawIOBase):
+    """Where the upgrading transcoder writes: the bytes are taken as they come."""
+
+    def __init__(self):
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        self.data += b
+        return len(b)
+
+
+def _upgraded_chunks(source: Source, schema: str, count: int) -> Iterator[np.ndarray]:
+    """The records of a DBN version 1 or 2 file as version 3 arrays of at most `count`
+    records, upgraded by databento-dbn a block at a time (bounded memory)."""
+    dtype = record_dtype(schema)
+    sink = _Sink()
+    transcoder = dbn.Transcoder(
+        sink,
+        dbn.Encoding.DBN,
+        dbn.Compression.NONE,
+        upgrade_policy=dbn.VersionUpgradePolicy.UPGRADE_TO_V3,
+    )
+    body = None  # offset of the first record in sink.data, once the metadata is out
+    f = _open(source)
+    try:
+        head = f.read(4)
+        f.seek(0)
+        zstd = int.from_bytes(head, "little") == ZSTD_MAGIC
+        reader = zstandard.ZstdDecompressor().stream_reader(f, closefd=False) if zstd else f
+        done = False
+        while not done:
+            block = reader.read(UPGRADE_READ_BYTES)
+            done = not block
+            if block:
+                transcoder.write(block)
+            transcoder.flush()
+            if body is None and len(sink.data) >= 8:
+                body = 8 + int.from_bytes(sink.data[4:8], "little")
+            if body is None or len(sink.data) < body:
+                continue
+            whole = (len(sink.data) - body) // dtype.itemsize
+            take = whole if done else whole - whole % count
+            for first in range(0, take, count):
+                n = min(count, take - first)
+                start = body + first * dtype.itemsize
+                yield np.frombuffer(bytes(sink.data[start : start + n * dtype.itemsize]), dtype)
+            del sink.data[body : body + take * dtype.itemsize]
+    finally:
+        f.close()

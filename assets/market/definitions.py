@@ -122,7 +122,10 @@ def market_source() -> DatabentoSource:
     """Sample files by default; HEADWATER_MODE=live calls Databento with DATABENTO_API_KEY."""
     if settings.source_mode() == "live":
         return DatabentoSource(
-            mode="live", dataset=CONFIG.dataset, api_key=dg.EnvVar("DATABENTO_API_KEY")
+            mode="live",
+            dataset=CONFIG.dataset,
+            api_key=dg.EnvVar("DATABENTO_API_KEY"),
+            gateway=CONFIG.endpoint()[0],
         )
     return DatabentoSource(dataset=CONFIG.dataset)
 

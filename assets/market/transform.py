@@ -31,7 +31,6 @@ import ast
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +91,17 @@ class TransformRules:
     derive: tuple[Derived, ...]
     latest: tuple[tuple[str, ...], tuple[str, ...]] | None  # (by, order)
     rename: dict[str, str]
+
+    @property
+    def latest_reason(self) -> str:
+        """Why a staged record is not in canonical, as the materialization says it."""
+        if not self.latest:
+            return "nothing is superseded: every staged record is a canonical row"
+        by, order = self.latest
+        return (
+            f"a later record (by {', '.join(order)}) of the same {', '.join(by)} "
+            f"({self.path}: latest)"
+        )
 
     @property
     def columns(self) -> list[str]:
@@ -324,14 +334,11 @@ class SymbolTable:
     expiration: np.ndarray  # uint64 ns
 
     @classmethod
-    def from_definitions(
-        cls,
-        definitions: np.ndarray | Iterable[np.ndarray],
-        mappings: dict[int, list[tuple[date, date, str]]] | None = None,
-    ) -> "SymbolTable":
-        """From definition records (the latest per id wins) and a file's symbology
-        mappings (`DBNInfo.mappings`) for the parent; without a mapping the parent of a
-        future is its asset + ".FUT", as GLBX names parents."""
+    def from_definitions(cls, definitions: np.ndarray | Iterable[np.ndarray]) -> "SymbolTable":
+        """From definition records (the latest per id wins). The product comes from the
+        definition itself, never from the symbol a request asked for (a raw-symbol request
+        for ESH1 maps ESH1 to the id; its product is ES): the parent is the asset with
+        Databento's suffix for its class, ".OPT" for options and ".FUT" otherwise."""
         arrays = [definitions] if isinstance(definitions, np.ndarray) else list(definitions)
         arrays = [a for a in arrays if len(a)]
         if not arrays:
@@ -349,11 +356,14 @@ class SymbolTable:
         defs = defs[latest_mask(defs, ["instrument_id"], ["ts_recv"])]
         defs = defs[np.argsort(defs["instrument_id"], kind="stable")]
         asset = _text(defs["asset"])
-        parent = np.array([f"{a}.FUT" for a in asset.tolist()], dtype=object)
-        for k, instrument_id in enumerate(defs["instrument_id"].tolist()):
-            intervals = (mappings or {}).get(instrument_id)
-            if intervals:
-                parent[k] = intervals[-1][2]
+        options = np.isin(defs["instrument_class"], [b"C", b"P"])
+        parent = np.array(
+            [
+                a + (".OPT" if o else ".FUT")
+                for a, o in zip(asset.tolist(), options.tolist(), strict=True)
+            ],
+            dtype=object,
+        )
         return cls(
             instrument_id=defs["instrument_id"].astype(np.uint32),
             raw_symbol=_text(defs["raw_symbol"]),
@@ -389,6 +399,27 @@ def _scaled(values: np.ndarray) -> np.ndarray:
 
 # ---- applying --------------------------------------------------------------------------------
 
+DAY_NS = 86_400 * 1_000_000_000
+
+
+def latest(rules: TransformRules, records: np.ndarray) -> np.ndarray:
+    """The mask of the records `rules.latest` keeps: the last of each `by` group by
+    `order`. An undefined timestamp in `by` (a statistic without a reference date, as real
+    session high/low and bid/offer statistics come) stands for the UTC day the record was
+    received (the first `order` field), so such records are kept one per day, not one per
+    partition."""
+    by, order = (list(part) for part in rules.latest)
+    names = list(dict.fromkeys(by + order))
+    keys = np.empty(len(records), dtype=[(name, records.dtype[name]) for name in names])
+    for name in names:
+        keys[name] = records[name]
+    for name in by:
+        if name in rules.timestamps and order[0] in rules.timestamps:
+            undefined = keys[name] == UNDEF_TIMESTAMP
+            day = records[order[0]] // np.uint64(DAY_NS) * np.uint64(DAY_NS)
+            keys[name][undefined] = day[undefined]
+    return latest_mask(keys, by, order)
+
 
 def apply(rules: TransformRules, records: np.ndarray, symbols: SymbolTable | None) -> pa.Table:
     """Records of `rules.schema` as an Arrow table with `rules.columns`."""
@@ -396,7 +427,7 @@ def apply(rules: TransformRules, records: np.ndarray, symbols: SymbolTable | Non
     if records.dtype.names != expected:
         raise ValueError(f"{rules.path}: records are not {rules.schema} records")
     if rules.latest:
-        records = records[latest_mask(records, list(rules.latest[0]), list(rules.latest[1]))]
+        records = records[latest(rules, records)]
     n = len(records)
     scaled = {name: _scaled(records[name]) for name in rules.prices}
     names: list[str] = []

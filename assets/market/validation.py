@@ -17,7 +17,7 @@ Rules:
   M-R06 zero-volume bar or zero-size trade. Quarantined, not kept: Databento sends a bar
         only for an interval with trades, so such a bar is not one the exchange produced;
         its prices come from no trade and would skew ranges, VWAPs and notionals.
-  M-R07 ts_event outside the partition window [start, end)
+  M-R07 ts_event outside the partition window [start, end) (a definition: its ts_recv)
   M-R08 instrument id without a definition (ids passed in, from the definition file)
   M-R09 exact duplicate of an earlier record (byte for byte). A statistic republished
         with a later ts_recv is not a duplicate: the latest wins (`latest_statistics`),
@@ -58,7 +58,7 @@ RULES: dict[str, str] = {
     "M-R04": "bar low is above min(open, close)",
     "M-R05": "negative volume/size/quantity",
     "M-R06": "zero volume: a bar or trade without any contracts traded",
-    "M-R07": "ts_event is outside the partition window [start, end)",
+    "M-R07": "ts_event (a definition: ts_recv) is outside the partition window [start, end)",
     "M-R08": "instrument_id has no definition",
     "M-R09": "exact duplicate of an earlier record",
     "M-R10": "quantity statistic (open interest, cleared volume) is UNDEF_STAT_QUANTITY",
@@ -287,9 +287,9 @@ def _raw_json(rows: np.ndarray) -> np.ndarray:
     return out
 
 
-def _window(records: np.ndarray, window: tuple) -> np.ndarray:
+def _window(records: np.ndarray, window: tuple, field: str = "ts_event") -> np.ndarray:
     start, end = (to_ns(w) for w in window)
-    ts = records["ts_event"]
+    ts = records[field]
     return (ts < np.uint64(max(start, 0))) | (ts >= np.uint64(max(end, 0)))
 
 
@@ -377,7 +377,9 @@ def validate_definitions(
     return _first_failure(
         records,
         [
-            (_rule("M-R07"), _window(records, window)),
+            # A definition is dated by when it was sent (ts_recv): its ts_event is the
+            # instrument's last change, often long before, and 0 in real IFEU files.
+            (_rule("M-R07"), _window(records, window, "ts_recv")),
             (_rule("M-R09"), duplicates(records, seen)),
             (_rule("M-R11"), incomplete),
         ],

@@ -43,6 +43,10 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# The environment variable that overrides each source's URL (settings.endpoint).
+ENDPOINT_ENV = {source: f"HEADWATER_PROSPECTS_{source.upper()}_URL" for source in SOURCES}
+
+
 class ProspectsConfig(_Strict):
     draft_years: list[int] = Field(default_factory=lambda: [2021, 2022, 2023, 2024, 2025])
     inbox: Path = Field(default_factory=lambda: settings.data_dir() / "inbox" / "prospects")
@@ -91,6 +95,15 @@ class ProspectsConfig(_Strict):
             if not 0.0 <= share <= 1.0:
                 raise ValueError(f"min_loaded_share.{source} = {share}: expected 0..1")
         return {**DEFAULT_MIN_LOADED, **value}
+
+    def endpoint(self, source: Source) -> tuple[str | None, str]:
+        """The URL `source` downloads in live mode and where it comes from: the environment
+        (HEADWATER_PROSPECTS_<SOURCE>_URL), prospects.urls, or none (sample files)."""
+        return settings.endpoint(ENDPOINT_ENV[source], self.urls.get(source))
+
+    def endpoints(self) -> dict[str, tuple[str | None, str, bool]]:
+        """name -> (URL, where it comes from, https only), for `headwater doctor`."""
+        return {f"prospects.urls.{s}": (*self.endpoint(s), False) for s in SOURCES}
 
     @field_validator("urls")
     @classmethod

@@ -21,7 +21,7 @@ def prospect_source_resources() -> dict:
     live = settings.source_mode() == "live"
     resources = {}
     for source in SOURCES:
-        url = CONFIG.urls.get(source)
+        url = CONFIG.endpoint(source)[0]
         if live and url:
             resources[f"prospects_{source}"] = ProspectSource(source=source, mode="live", url=url)
         else:

@@ -252,8 +252,8 @@ POSITION_LABELS: dict[str, str] = {
     "RB": "RB", "HB": "RB", "FB": "RB",
     "WR": "WR",
     "TE": "TE",
-    "OT": "OT", "T": "OT",
-    "IOL": "IOL", "OG": "IOL", "G": "IOL", "C": "IOL",
+    "OT": "OT", "T": "OT", "LT": "OT", "RT": "OT",
+    "IOL": "IOL", "OG": "IOL", "G": "IOL", "C": "IOL", "LG": "IOL", "RG": "IOL", "OC": "IOL",
     "OL": "OL",
     "DT": "DT", "DI": "DT", "NT": "DT",
     "DL": "DL",
@@ -264,6 +264,8 @@ POSITION_LABELS: dict[str, str] = {
     "DB": "DB",
     "K": "K", "PK": "K",
     "P": "P",
+    "LS": "LS",  # long snappers: real combine classes have a few every year
+    "ATH": "ATH",  # an athlete without a position yet (recruiting and draft listings)
 }  # fmt: skip
 # Labels that mean something else in one source take precedence here, per source. None
 # known yet: every sample label means the same in every source.
@@ -276,14 +278,17 @@ POSITION_FAMILIES: dict[str, str] = {
     "OT": "OL", "IOL": "OL", "OL": "OL",
     "DT": "FRONT", "EDGE": "FRONT", "LB": "FRONT", "DL": "FRONT",
     "CB": "DB", "S": "DB", "DB": "DB",
-    "K": "ST", "P": "ST",
+    "K": "ST", "P": "ST", "LS": "ST",
+    "ATH": "ATH",
 }  # fmt: skip
-GENERIC_POSITIONS = frozenset({"OL", "DL", "DB"})
+# Positions that name a group, not a spot: another source's specific position wins.
+GENERIC_POSITIONS = frozenset({"OL", "DL", "DB", "ATH"})
 
 
 def canonical_position(source: str, label: str | None) -> str | None:
-    """One of QB RB WR TE OT IOL OL DT EDGE LB DL CB S DB K P for a source's position label
-    ("HB" -> RB, "G" -> IOL, "ED"/"OLB"/"DE" -> EDGE, "SAF" -> S, "PK" -> K); an unknown
+    """One of QB RB WR TE OT IOL OL DT EDGE LB DL CB S DB K P LS ATH for a source's position
+    label ("HB"/"FB" -> RB, "G"/"LG" -> IOL, "LT" -> OT, "ED"/"OLB"/"DE" -> EDGE, "SAF" -> S,
+    "PK" -> K); an unknown
     label comes back upper-cased, a missing one as None."""
     if label is None:
         return None
@@ -295,8 +300,8 @@ def canonical_position(source: str, label: str | None) -> str | None:
 
 
 def position_family(position: str | None) -> str | None:
-    """QB, RB, WR, TE, OL (OT IOL OL), FRONT (DT EDGE LB DL), DB (CB S DB), ST (K P) for a
-    canonical position; an unknown position is its own family; None stays None."""
+    """QB, RB, WR, TE, OL (OT IOL OL), FRONT (DT EDGE LB DL), DB (CB S DB), ST (K P LS), ATH
+    for a canonical position; an unknown position is its own family; None stays None."""
     if position is None:
         return None
     return POSITION_FAMILIES.get(position, position.upper())

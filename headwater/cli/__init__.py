@@ -15,7 +15,7 @@ from headwater.cli import doctor
 # created if new) and the warehouse file, if there is one, opens read-only (unless a
 # writer holds it: then it is in use, and fine). Commands that launch runs check the
 # broker too (the distributed profile's; nothing else).
-RUNS = ["settings", "mode", "keys", "instance", "warehouse", "samples"]
+RUNS = ["settings", "mode", "keys", "endpoints", "instance", "warehouse", "samples"]
 CHECKS_BEFORE = {
     "demo": [*RUNS, "reports", "broker"],
     "simulate": [*RUNS, "reports", "broker"],

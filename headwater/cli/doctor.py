@@ -23,14 +23,18 @@ LIVE_KEYS = ("EIA_API_KEY", "FRED_API_KEY", "DATABENTO_API_KEY")
 
 # Checks not run (reported as skipped) when one they build on failed: keys mean nothing
 # without a valid mode, and the reports folder lives beside the warehouse.
-NEEDS = {"keys": ("mode",), "reports": ("warehouse", "warehouse_dir")}
+NEEDS = {
+    "keys": ("mode",),
+    "endpoints": ("settings", "mode"),
+    "reports": ("warehouse", "warehouse_dir"),
+}
 
 # What `headwater doctor` runs, in order (and the broker, on the distributed profile).
-ALL = ["settings", "mode", "keys", "instance", "warehouse", "samples", "reports"]
+ALL = ["settings", "mode", "keys", "endpoints", "instance", "warehouse", "samples", "reports"]
 
 
 def all_checks() -> list[str]:
-    return [*ALL[:5], "broker", *ALL[5:]] if settings.distributed() else ALL
+    return [*ALL[:6], "broker", *ALL[6:]] if settings.distributed() else ALL
 
 
 def add_parser(sub) -> None:
@@ -91,6 +95,32 @@ def check_keys() -> Result:
         f"HEADWATER_MODE=live needs {names}, not set: export {names}, "
         "or unset HEADWATER_MODE to run on sample data"
     )
+
+
+def check_endpoints(path: Path | None = None) -> Result:
+    """Every source's endpoint (settings file, or its environment variable over it): a
+    usable URL, and which one each source calls in live mode."""
+    shown, problems = [], []
+    for section in SECTIONS:
+        cfg = importlib.import_module(f"assets.{section}.config").load_config(path)
+        endpoints = getattr(cfg, "endpoints", None)
+        for name, (url, origin, https_only) in (endpoints() if endpoints else {}).items():
+            if url is None:
+                continue
+            problem = settings.url_problem(url, https_only)
+            where = name if origin == "settings file" else origin
+            if problem:
+                problems.append(f"{where}={masked(url)}: {problem}")
+            else:
+                shown.append(f"{name} {masked(url)} ({origin})")
+    live = settings.source_mode() == "live"
+    if problems and live:
+        return False, "; ".join(problems)
+    if problems:  # nothing calls an endpoint in sample mode: said, not a failure
+        shown += [f"{p} (unused in sample mode)" for p in problems]
+    if not shown:
+        return True, "every source on its default endpoint" + ("" if live else " (sample mode)")
+    return True, "; ".join(shown) + ("" if live else " (used in live mode)")
 
 
 def _writable_dir(variable: str, path: Path, subject: str | None = None) -> Result:
@@ -255,6 +285,7 @@ def checks(config: Path | None = None) -> dict[str, Callable[[], Result]]:
         "settings": lambda: check_settings(config),
         "mode": check_mode,
         "keys": check_keys,
+        "endpoints": lambda: check_endpoints(config),
         "instance_dir": check_instance_dir,
         "instance": check_instance,
         "warehouse_dir": check_warehouse_dir,

@@ -143,6 +143,7 @@ def test_a_good_setup_passes_every_check_and_creates_only_the_instance(doctor_ru
         "settings",
         "mode",
         "keys",
+        "endpoints",
         "instance",
         "warehouse",
         "samples",
@@ -173,7 +174,7 @@ def test_each_bad_setup_is_one_failing_line_naming_the_setting(doctor_runs, case
     for text in expected:
         assert text in failing[0]
     assert "secret" not in done.stdout + done.stderr
-    assert done.stderr.strip() == "headwater doctor: 1 of 7 checks failed"
+    assert done.stderr.strip() == "headwater doctor: 1 of 8 checks failed"
 
 
 def test_the_reports_folder_checked_is_where_the_reports_go():

@@ -37,8 +37,8 @@ def definitions() -> np.ndarray:
     return out
 
 
-def symbols(mappings=None) -> tr.SymbolTable:
-    return tr.SymbolTable.from_definitions(definitions(), mappings)
+def symbols() -> tr.SymbolTable:
+    return tr.SymbolTable.from_definitions(definitions())
 
 
 def bars() -> np.ndarray:
@@ -97,18 +97,30 @@ def test_renames_apply_last_to_any_column(tmp_path):
     assert tr.apply(r, bars(), symbols()).column_names == r.columns
 
 
-def test_symbols_from_definitions_and_mappings(tmp_path):
+def test_symbols_from_definitions(tmp_path):
     body = "fields: [instrument_id]\nsymbols: {raw_symbol: contract, parent: root, asset: asset, multiplier: m, tick: tick, expiration: expires}\n"
-    mappings = {CLG5: [(date(2025, 1, 1), date(2025, 1, 22), "CL.FUT")]}
-    table = tr.apply(rules(tmp_path, body), bars(), symbols(mappings)).to_pydict()
+    table = tr.apply(rules(tmp_path, body), bars(), symbols()).to_pydict()
     assert table["contract"] == ["CLG5", "ESH5", None]  # latest definition; unknown id: null
-    # Parent from the mappings, else asset + ".FUT" as GLBX names parents.
+    # The parent is the definition's asset + ".FUT", as GLBX names parents.
     assert table["root"] == ["CL.FUT", "ES.FUT", None]
     assert table["asset"] == ["CL", "ES", None]
     assert table["m"] == [1000.0, 50.0, None] and table["tick"] == [0.01, 0.25, None]
     assert table["expires"][0] == datetime.fromtimestamp((T0 + 10**15) / 1e9, tz=UTC)
     assert table["expires"][2] is None
-    assert symbols(mappings).parent.tolist() == ["ES.FUT", "CL.FUT", "CL.FUT"]  # sorted by id
+    assert symbols().parent.tolist() == ["ES.FUT", "CL.FUT", "CL.FUT"]  # sorted by id
+
+
+def test_the_root_comes_from_the_definition_not_the_requested_symbol():
+    """A raw-symbol request (stype_in raw_symbol, ESH5) maps the symbol to the id; the
+    product is in the definition: ES, parent ES.FUT. An option's parent is .OPT."""
+    defs = definitions()
+    defs["instrument_class"] = [b"F", b"F", b"F", b"C"]
+    table = tr.SymbolTable.from_definitions(defs)
+    assert dict(zip(table.raw_symbol.tolist(), table.parent.tolist(), strict=True)) == {
+        "ESH5": "ES.FUT",
+        "CLH5": "CL.FUT",
+        "CLG5": "CL.OPT",
+    }
 
 
 def test_no_symbol_table_gives_nulls(tmp_path):
@@ -184,7 +196,7 @@ def test_shipped_rules_on_sample_files(tmp_path):
     window = (date(2025, 1, 6), date(2025, 1, 8))
     defs_path = sd.ensure_sample(tmp_path, "definition", *window)
     defs = np.concatenate(list(mdbn.read_chunks(defs_path)))
-    table = tr.SymbolTable.from_definitions(defs, mdbn.read_info(defs_path).mappings)
+    table = tr.SymbolTable.from_definitions(defs)
     known = v.known_instruments(defs)
     for schema in ("ohlcv-1m", "ohlcv-1d", "statistics"):
         path = sd.ensure_sample(tmp_path, schema, *window)

@@ -106,8 +106,8 @@ def test_school_key_unknown_and_extra_aliases():
         ("RB HB FB hb", "RB"),
         ("WR", "WR"),
         ("TE", "TE"),
-        ("OT T", "OT"),
-        ("IOL OG G C", "IOL"),
+        ("OT T LT RT", "OT"),
+        ("IOL OG G C LG RG OC", "IOL"),
         ("OL", "OL"),
         ("DT DI NT", "DT"),
         ("DL", "DL"),
@@ -118,6 +118,9 @@ def test_school_key_unknown_and_extra_aliases():
         ("DB", "DB"),
         ("K PK", "K"),
         ("P", "P"),
+        # Real combine classes: long snappers every year, athletes in draft listings.
+        ("LS", "LS"),
+        ("ATH", "ATH"),
     ],
 )
 def test_canonical_position(labels, position):
@@ -129,11 +132,12 @@ def test_position_family():
     families = {
         "QB": "QB", "RB": "RB", "WR": "WR", "TE": "TE", "OT": "OL", "IOL": "OL", "OL": "OL",
         "DT": "FRONT", "EDGE": "FRONT", "LB": "FRONT", "DL": "FRONT", "CB": "DB", "S": "DB",
-        "DB": "DB", "K": "ST", "P": "ST",
+        "DB": "DB", "K": "ST", "P": "ST", "LS": "ST", "ATH": "ATH",
     }  # fmt: skip
     assert {p: ref.position_family(p) for p in families} == families
-    assert ref.canonical_position("espn", " ls ") == "LS"  # unknown: itself, upper-cased
-    assert ref.position_family("LS") == "LS"
+    assert ref.canonical_position("espn", " kr ") == "KR"  # unknown: itself, upper-cased
+    assert ref.position_family("KR") == "KR"
+    assert ref.canonical_position("espn", " ls ") == "LS"
     assert ref.canonical_position("nfl", None) is None and ref.position_family(None) is None
 
 

@@ -4,7 +4,7 @@
 {%- set no_bench = ['QB', 'K', 'P'] -%}
 {%- set identity_fields = ['name', 'position', 'school', 'cfb_id'] -%}
 {#- PFF grades no specialists. -#}
-{%- set ungraded = ['K', 'P'] -%}
+{%- set ungraded = ['K', 'P', 'LS'] -%}
 {%- set rushing = ['rush_att', 'rush_yds', 'rush_avg', 'rush_td'] -%}
 {%- set receiving = ['rec', 'rec_yds', 'rec_avg', 'rec_td'] -%}
 {%- set expected_stats = {
