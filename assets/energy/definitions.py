@@ -20,9 +20,7 @@ def energy_source_resources() -> dict:
         cfg = load_energy_config()
         url = {source: cfg.endpoint(source)[0] for source in ("eia", "fred", "yahoo")}
         return {
-            "eia": EIAResource(
-                mode="live", api_key=dg.EnvVar("EIA_API_KEY"), base_url=url["eia"]
-            ),
+            "eia": EIAResource(mode="live", api_key=dg.EnvVar("EIA_API_KEY"), base_url=url["eia"]),
             "fred": FREDResource(
                 mode="live", api_key=dg.EnvVar("FRED_API_KEY"), base_url=url["fred"]
             ),
