@@ -17,6 +17,8 @@ through `canonical.market_definition`, and rule M-R08 quarantines ids without on
 partition whose month has no definitions loaded fails with a message saying so.
 """
 
+import contextlib
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,9 +29,9 @@ import dagster as dg
 import numpy as np
 import pyarrow as pa
 
-from assets.market import dbn, transform, validation
+from assets.market import dbn, files, transform, validation
 from assets.market.checks import CHECK_DOCS, SAMPLE_ROWS, STAGING_CHECK_DOCS, canonical_checks
-from assets.market.config import MONTHLY, SCHEMAS, MarketConfig, load_market_config
+from assets.market.config import INTRADAY, MONTHLY, SCHEMAS, MarketConfig, load_market_config
 from assets.market.keys import canonical_key, staging_key, table_name
 from headwater import progress, settings
 from headwater.policies import SOURCE_RETRY
@@ -64,6 +66,9 @@ class MarketLoadConfig(dg.Config):
     """Run settings of one schema's load (headwater ingest sets them)."""
 
     symbols: list[str] = []  # parent symbols; empty: market.symbols
+    # DBN files or folders (a batch download) to load instead of fetching: the records'
+    # own times place them in partitions (assets/market/files.py).
+    files: list[str] = []
 
 
 # ---- one partition ------------------------------------------------------------------------
@@ -184,10 +189,16 @@ def expiration_ns(column: pa.ChunkedArray) -> np.ndarray:
     return ns.to_numpy(zero_copy_only=False).astype(np.uint64)  # -1 wraps to UNDEF_TIMESTAMP
 
 
-def definitions_loaded(warehouse: Warehouse, con, month: date, parent: str) -> int:
-    """Definitions of `parent`'s contracts loaded for the month."""
+def definitions_loaded(warehouse: Warehouse, con, month: date, parent: str | None) -> int:
+    """Definitions of `parent`'s contracts (None: of any) loaded for the month."""
     if not warehouse.table_exists("canonical.market_definition", con):
         return 0
+    if parent is None:
+        return warehouse.scalar(
+            "SELECT count(*) FROM canonical.market_definition WHERE partition_date = ?",
+            [month],
+            con,
+        )
     return warehouse.scalar(
         "SELECT count(*) FROM canonical.market_definition WHERE partition_date = ? AND parent = ?",
         [month, parent],
@@ -372,9 +383,15 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
             for layer, key in (("staging", staging), ("canonical", canonical))
             if key in selected
         )
-        with warehouse.session(memory_mb=CONFIG.load_memory_mb) as con:
+        with contextlib.ExitStack() as stack:
+            inputs = None
+            if config.files:
+                tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="market-")))
+                inputs = _file_inputs(context, config.files, tmp)
+                symbols = sorted({r for parts in inputs.values() for r in parts})
+            con = stack.enter_context(warehouse.session(memory_mb=CONFIG.load_memory_mb))
             loads = [
-                _load_one(context, warehouse, con, partition, symbols, rules, layers)
+                _load_one(context, warehouse, con, partition, symbols, rules, layers, inputs)
                 for partition in context.partition_keys
             ]
             totals = {
@@ -405,17 +422,75 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
         if "canonical" in layers:
             yield dg.MaterializeResult(asset_key=canonical)
 
-    def _load_one(context, warehouse, con, partition, symbols, rules, layers) -> PartitionLoad:
-        """Every parent's file of one partition, then the partition's metadata."""
+    def _file_inputs(context, paths, tmp: Path) -> dict[str, dict[str, tuple[Path, str]]]:
+        """partition -> request -> (the file of its records, origin): the given files split
+        by the records' own times. Every partition of the run gets a file per request (an
+        empty one where the files hold nothing for it: the files are the truth for their
+        span); a record outside the run's partitions fails the run, naming it."""
+        try:
+            found = [files.inspect(path, CONFIG.chunk_records) for path in files.data_files(paths)]
+            for f in found:
+                if f.schema != schema:
+                    raise files.FileRefused(
+                        f"{f.path}: holds {f.schema} records; this run loads {schema}"
+                    )
+            first_day = {
+                s: CONFIG.intraday_start_date if s in INTRADAY else CONFIG.start_date
+                for s in SCHEMAS
+            }
+            files.check(found, context.resources.databento.dataset, first_day)
+            split = files.split(found, tmp, CONFIG.chunk_records)
+        except (files.FileRefused, dbn.DBNFileError) as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
+        keys = set(context.partition_keys)
+        outside = sorted({partition for partition, _ in split} - keys)
+        if outside:
+            raise dg.Failure(
+                f"{schema}: the files hold records of partition(s) {', '.join(outside)}, "
+                f"outside this run's {context.partition_keys[0]}..{context.partition_keys[-1]}",
+                allow_retries=False,
+            )
+        out: dict[str, dict[str, tuple[Path, str]]] = {}
+        for f in found:
+            origin = ", ".join(g.path.name for g in found if g.request == f.request)
+            for partition in context.partition_keys:
+                path = split.get((partition, f.request))
+                if path is None:
+                    path = files.empty_file(f, tmp / f"empty_{partition}_{len(out)}.dbn")
+                    split[(partition, f.request)] = path
+                out.setdefault(partition, {})[f.request] = (path, origin)
+        return out
+
+    def _fetch(source, partition, parent, start, end) -> tuple[Path, str]:
+        try:
+            fetched = source.fetch(schema, [parent], start, end)
+        except SourceError as exc:
+            # Retried (SOURCE_RETRY) only when the source may answer later.
+            raise dg.Failure(description=str(exc), allow_retries=exc.transient) from None
+        except (ValueError, TypeError) as exc:
+            # A request the source refuses before sending it (in sample mode, a root the
+            # generator does not know): asking again gives the same answer.
+            raise dg.Failure(f"{schema} {partition} {parent}: {exc}", allow_retries=False) from None
+        return fetched.path, fetched.origin
+
+    def _load_one(
+        context, warehouse, con, partition, symbols, rules, layers, inputs
+    ) -> PartitionLoad:
+        """Every parent's file of one partition (fetched, or split from the given files),
+        then the partition's metadata."""
         source = context.resources.databento
         start, end = window_of(schema, partition)
         table_symbols = None
         if schema != "definition":
             month = start.replace(day=1)
-            missing = [p for p in symbols if not definitions_loaded(warehouse, con, month, p)]
+            # Files name contracts by whatever they were requested for: any definitions of
+            # the month will do, and M-R08 quarantines an id without one.
+            needed = [None] if inputs is not None else symbols
+            missing = [p for p in needed if not definitions_loaded(warehouse, con, month, p)]
             if missing:
                 raise dg.Failure(
-                    f"canonical.market_definition has no definitions of {', '.join(missing)} "
+                    "canonical.market_definition has no definitions of "
+                    f"{', '.join(m or 'any contract' for m in missing)} "
                     f"for {month:%Y-%m}, needed to validate and map {schema} {partition}: "
                     f"load them first (headwater ingest --api databento --schema definition, "
                     f"or the market_definition job for {month.isoformat()})",
@@ -431,23 +506,16 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
                     "fetch", f"staging/{table}", partition, {"schema": schema, "parent": parent}
                 )
             )
-            try:
-                fetched = source.fetch(schema, [parent], start, end)
-            except SourceError as exc:
-                # Retried (SOURCE_RETRY) only when the source may answer later.
-                raise dg.Failure(description=str(exc), allow_retries=exc.transient) from None
-            except (ValueError, TypeError) as exc:
-                # A request the source refuses before sending it (in sample mode, a root
-                # the generator does not know): asking again gives the same answer.
-                raise dg.Failure(
-                    f"{schema} {partition} {parent}: {exc}", allow_retries=False
-                ) from None
+            if inputs is not None:
+                path, origin = inputs[partition][parent]
+            else:
+                path, origin = _fetch(source, partition, parent, start, end)
             try:
                 load += load_partition(
                     warehouse,
                     con,
-                    fetched.path,
-                    fetched.origin,
+                    path,
+                    origin,
                     schema,
                     partition,
                     parent,
@@ -457,11 +525,12 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
                     layers,
                 )
             except dbn.DBNFileError as exc:
-                # A download cut short may come whole next time; a sample file will not,
-                # nor will a file of another schema.
+                # A download cut short may come whole next time; a sample file or a file
+                # given will not, nor will a file of another schema.
                 raise dg.Failure(
                     f"{schema} {partition} {parent}: {exc}; nothing of it was replaced",
-                    allow_retries=source.mode == "live"
+                    allow_retries=inputs is None
+                    and source.mode == "live"
                     and not isinstance(exc, dbn.WrongSchemaError),
                 ) from None
         progress.emit(

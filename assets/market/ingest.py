@@ -3,11 +3,13 @@ months a request covers (validation and the symbol mapping need them), then the 
 each as one run over its partition range."""
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from assets.market import config as market_config
+from assets.market import files
 from assets.market.assets import CONFIG, op_name, partitions_for
+from assets.market.dbn import DBNFileError
 from assets.market.sample_data import DATASET as SAMPLE_DATASET
 from assets.market.sample_data import ROOTS as SAMPLE_ROOTS
 from headwater import settings
@@ -21,6 +23,19 @@ from headwater.plans import (
     month_end,
     month_key,
 )
+
+
+def _definitions_first(schema: str) -> tuple[bool, str]:
+    return (schema != "definition", schema)
+
+
+def _day(ns: int) -> date:
+    return datetime.fromtimestamp(ns / 1e9, UTC).date()
+
+
+def _key(ns: int, schema: str) -> str:
+    day = _day(ns)
+    return (day if schema in market_config.INTRADAY else day.replace(day=1)).isoformat()
 
 
 def job_name(schema: str) -> str:
@@ -38,7 +53,40 @@ def ingest_run_config(schema: str, symbols: list[str], dataset: str | None = Non
 
 class MarketIngest:
     apis = ("databento",)
-    options = ("dataset", "schema", "symbols")
+    options = ("dataset", "schema", "symbols", "files")
+
+    def plan_files(self, paths: list[str], dataset: str | None, config_path: Path | None) -> Plan:
+        """DBN files and folders as runs: one per schema the files hold, definitions first,
+        each over the partitions the records' own times fall in."""
+        cfg = CONFIG if config_path is None else market_config.load_market_config(config_path)
+        dataset = dataset or cfg.dataset
+        try:
+            found = [files.inspect(p, cfg.chunk_records) for p in files.data_files(paths)]
+            first_day = {
+                s: cfg.intraday_start_date if s in market_config.INTRADAY else cfg.start_date
+                for s in market_config.SCHEMAS
+            }
+            files.check(found, dataset, first_day)
+        except (files.FileRefused, DBNFileError) as exc:
+            raise BadParameter(f"--files: {exc}") from None
+        with_records = [f for f in found if f.records]
+        if not with_records:
+            raise BadParameter(f"--files: {', '.join(str(f.path) for f in found)}: no records")
+        steps, spans = [], []
+        for schema in sorted({f.schema for f in with_records}, key=_definitions_first):
+            mine = [f for f in with_records if f.schema == schema]
+            first = min(f.first_ns for f in mine)
+            last = max(f.last_ns for f in mine)
+            keys = (_key(first, schema), _key(last, schema))
+            spans += [first, last]
+            config = {"ops": {op_name(schema): {"config": {"files": [str(f.path) for f in mine]}}}}
+            if dataset != CONFIG.dataset:
+                config["resources"] = {"databento": {"config": {"dataset": dataset}}}
+            names = ", ".join(f.path.name for f in mine)
+            steps.append(Step(job_name(schema), keys, config, f"{schema} from {names}"))
+        symbols = sorted({s for f in with_records for s in f.symbols})
+        start, end = (_day(ns) for ns in (min(spans), max(spans)))
+        return Plan("databento", start, end, steps, "files", tuple(symbols), dataset)
 
     def plan(self, request: IngestRequest) -> Plan:
         first, last, schema = request.start, request.end, request.schema

@@ -4,6 +4,11 @@
         --symbols CL.FUT,ES.FUT --start-date 2024-01-02 --end-date 2024-01-31
     headwater ingest --api eia --start-date 2024-01-01 --end-date 2024-06-30
     headwater ingest --job NAME          (a job from market.jobs in the settings file)
+    headwater ingest --api databento --files ~/databento/GLBX-20250101-ABCDEFGHIJ
+
+`--files` loads DBN files you already have (`.dbn`, `.dbn.zst`, or a batch download's
+folder, checked against its manifest and metadata): their schemas, symbols and partitions
+come from the files, the definitions first.
 
 Every parameter is checked before anything runs; a bad one is one line and exit code 2.
 The range is inclusive and becomes partitions: days for intraday schemas (ohlcv-1m,
@@ -43,6 +48,7 @@ def add_parser(sub) -> None:
             "--end-date 2026-11-06\n"
             "  headwater ingest --api fred --start-date 2024-01-01 --end-date 2024-03-31\n"
             "  headwater ingest --job cl_es_january_2024 --log-format json\n"
+            "  headwater ingest --api databento --files ~/databento/GLBX-20250101-ABCDEFGHIJ\n"
             "  headwater list-jobs"
         ),
         help="load a source (databento, eia, fred, yahoo) for a date range, as Dagster runs",
@@ -56,6 +62,13 @@ def add_parser(sub) -> None:
     p.add_argument("--start-date", help="first day, YYYY-MM-DD")
     p.add_argument("--end-date", help="last day (inclusive), YYYY-MM-DD")
     p.add_argument("--job", help="a predefined job from market.jobs in the settings file")
+    p.add_argument(
+        "--files",
+        nargs="+",
+        metavar="PATH",
+        help="DBN files or folders (a batch download) to load instead of fetching: "
+        "partitions come from the records' own times",
+    )
     p.add_argument("--config", type=Path, help="settings file (default: HEADWATER_CONFIG)")
     p.add_argument(
         "--log-format",
@@ -140,7 +153,28 @@ def _predefined(config_path: Path | None) -> dict[str, IngestJob]:
     return jobs
 
 
+def plan_from_files(args) -> Plan:
+    """`--files`: the API's domain reads the files for their schemas and partitions."""
+    ingests = _ingests()
+    takers = sorted(a for a, i in ingests.items() if "files" in i.options)
+    if args.api is None:
+        raise BadParameter(f"--files needs --api ({' or '.join(takers)})")
+    if args.api not in ingests:
+        raise BadParameter(f"--api {args.api!r}: unknown; expected one of {', '.join(ingests)}")
+    if args.api not in takers:
+        raise BadParameter(f"--files applies to --api {' or '.join(takers)} only, not {args.api}")
+    for name in ("schema", "symbols", "start_date", "end_date", "job"):
+        if getattr(args, name) is not None:
+            option = f"--{name.replace('_', '-')}"
+            raise BadParameter(
+                f"--files takes schema, symbols and dates from the files; drop {option}"
+            )
+    return ingests[args.api].plan_files(args.files, args.dataset, args.config)
+
+
 def plan_from_args(args) -> Plan:
+    if getattr(args, "files", None):
+        return plan_from_files(args)
     if args.job is None:
         return plan_from(
             args.api,
