@@ -98,6 +98,8 @@ class MarketConfig(_Strict):
     schedule_time: ClockTime = "18:00"
     schedule_timezone: TimeZone = "America/Chicago"
     jobs: dict[str, IngestJob] = {}
+    # The folder the sensor market_inbox watches for DBN files and batch-download folders.
+    inbox: Path = Field(default_factory=lambda: settings.data_dir() / "inbox" / "market")
 
     def endpoint(self) -> tuple[str | None, str]:
         """The gateway and where it comes from (environment, settings, default)."""

@@ -23,6 +23,7 @@ from assets.market.assets import (
     partitions_for,
 )
 from assets.market.config import INTRADAY, MONTHLY
+from assets.market.inbox import build_inbox_sensor
 from assets.market.ingest import MarketIngest, ingest_run_config, job_name
 from assets.market.marts import market_marts
 from assets.market.sources import DatabentoSource
@@ -134,7 +135,11 @@ defs = dg.Definitions(
     assets=[*load_assets.values(), market_marts],
     jobs=[*schema_jobs.values(), daily_close_job, intraday_job, marts_job],
     schedules=[after_close_schedule],
-    sensors=[intraday_after_close, automation_sensor],
+    sensors=[
+        intraday_after_close,
+        automation_sensor,
+        build_inbox_sensor(list(schema_jobs.values())),
+    ],
     resources={"databento": market_source()},
 )
 

@@ -15,9 +15,7 @@ not blocking), tags the run `headwater/partial=true` and lets reconciliation go 
 """
 
 import dataclasses
-import shutil
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -34,6 +32,7 @@ from assets.prospects.wire_formats import (
     draft_year_of_name,
 )
 from headwater import settings
+from headwater.files import archive, stamp
 from headwater.policies import SOURCE_RETRY
 from headwater.quality import Rejection, quarantine_sample_md, quarantine_table
 from resources.http import SourceError
@@ -228,10 +227,6 @@ def gate_problem(load: Load, min_share: float) -> str | None:
 # ---- the inbox's files ------------------------------------------------------------------------
 
 
-def _stamp() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-
-
 def processed_path(path: Path, extraction_id: str) -> Path:
     """Where a loaded inbox file is archived: processed/, named with its extraction's hash
     (the same bytes dropped again land on the same name)."""
@@ -240,33 +235,18 @@ def processed_path(path: Path, extraction_id: str) -> Path:
     )
 
 
-def _archive(path: Path, target: Path) -> str:
-    """Move an inbox entry to `target`. A symbolic link to a file is archived as its data:
-    the target's bytes are copied and the link removed (its target is not ours to move,
-    and a moved link would keep nothing once the target changes). A dangling link or a
-    directory moves as it is. Returns a note on what was archived, or ''."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if path.is_symlink() and path.is_file():
-        link = path.readlink()
-        shutil.copyfile(path, target)
-        path.unlink()
-        return f"{path.name} was a symbolic link to {link}; its content is archived here"
-    shutil.move(path, target)
-    return ""
-
-
 def file_done(path: Path, extraction_id: str) -> Path:
     """Move a loaded inbox file to processed/, named with its extraction's hash."""
     target = processed_path(path, extraction_id)
-    _archive(path, target)
+    archive(path, target)
     return target
 
 
 def file_rejected(path: Path, reason: str) -> Path:
     """Move a bad inbox file (or link, or folder) to rejected/, beside a note with the
     reason."""
-    target = path.parent / "rejected" / f"{path.stem}-{_stamp()}{path.suffix}"
-    note = _archive(path, target)
+    target = path.parent / "rejected" / f"{path.stem}-{stamp()}{path.suffix}"
+    note = archive(path, target)
     target.with_name(target.name + ".reason.txt").write_text(
         "".join(f"{line}\n" for line in (reason, note) if line)
     )
