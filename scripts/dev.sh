@@ -15,7 +15,7 @@ fi
 # alembic_version ("more than one head present") and the instance unusable. The helper
 # creates it once, under a lock, and says in one line what is wrong with DAGSTER_HOME.
 if [ -n "${DAGSTER_HOME:-}" ]; then
-  "$BIN/python" -m headwater.settings >/dev/null || exit 2
+  "$BIN/python" -m headwater.cli.setup >/dev/null || exit 2
 fi
 # The webserver and the daemon, each in its own process group, stopped together on Ctrl-C
 # (headwater/cli/devserver.py). Bound to loopback unless HEADWATER_UI_HOST says otherwise (e.g.

@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 import dagster as dg
-from dagster._core.code_pointer import FileCodePointer
+from dagster._core.code_pointer import ModuleCodePointer
 from dagster._core.definitions.job_base import InMemoryJob
 from dagster._core.execution.api import execute_run
 from dagster._core.origin import JobPythonOrigin, RepositoryPythonOrigin
@@ -32,15 +32,15 @@ from dagster._utils.hosted_user_process import recon_job_from_origin
 from headwater import settings
 from headwater.settings import REPO_ROOT
 
-LOCATION_NAME = "headwater"  # workspace.yaml
+LOCATION_NAME = "headwater"  # workspace.yaml, pyproject.toml's [tool.dagster] and [tool.dg]
 REPOSITORY_NAME = "__repository__"  # what Dagster names the repository of a Definitions
-DEFINITIONS = REPO_ROOT / "definitions.py"
+MODULE = "definitions"  # definitions.py, loaded as a module everywhere
 
 
 def _loadable_target() -> LoadableTargetOrigin:
     return LoadableTargetOrigin(
         executable_path=sys.executable,
-        python_file=str(DEFINITIONS),
+        module_name=MODULE,
         working_directory=str(REPO_ROOT),
     )
 
@@ -53,8 +53,8 @@ def job_origins(job_name: str) -> tuple[RemoteJobOrigin, JobPythonOrigin]:
         job_name,
         RepositoryPythonOrigin(
             executable_path=sys.executable,
-            code_pointer=FileCodePointer(
-                python_file=str(DEFINITIONS), fn_name="defs", working_directory=str(REPO_ROOT)
+            code_pointer=ModuleCodePointer(
+                module=MODULE, fn_name="defs", working_directory=str(REPO_ROOT)
             ),
         ),
     )
