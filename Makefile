@@ -28,7 +28,7 @@ export HEADWATER_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
 # not end with one process idle while the other still has a queue of slow end-to-end tests.
 TEST_WORKERS ?= 2
 
-.PHONY: setup demo dev test lint bench clean
+.PHONY: setup demo dev check test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ demo: setup
 
 dev: setup
 	bash scripts/dev.sh
+
+# After each edit: unit and fast integration tests, everything not marked slow (about two
+# minutes here). `make test` runs the whole suite, as CI does.
+check: setup
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal -m "not slow"
 
 test: setup
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal

@@ -48,3 +48,36 @@ def pytest_unconfigure(config):
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)
+
+
+# ---- tiers: `make check` runs what is not slow, after each edit; `make test` runs all ----
+
+# End-to-end modules: a dev server, a broker and workers, the whole demo, CLI commands as
+# subprocesses over real runs, a kill -9 in the middle. The rest (unit tests, assets and
+# checks on small warehouses, clients against local servers) is `make check`.
+SLOW_PACKAGES = ("tests/distributed/", "tests/ui/")
+SLOW_MODULES = {
+    "tests/test_crash_safety.py",
+    "tests/test_demo.py",
+    "tests/energy_pipeline/test_cli.py",
+    "tests/energy_pipeline/test_automation.py",
+    "tests/workforce/test_cli.py",
+    "tests/workforce/test_dagster_cli.py",
+    "tests/workforce/test_simulation.py",
+    "tests/market/test_cli.py",
+    "tests/market/test_pipeline.py",
+    "tests/prospects/test_cli.py",
+    "tests/operations/test_run_policies.py",
+    "tests/operations/test_dagster_commands.py",
+    "tests/operations/test_postgres_instance.py",
+    "tests/operations/test_status_history.py",
+    "tests/foundation/test_doctor.py",
+    "tests/foundation/test_cli_errors.py",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = item.path.relative_to(REPO_ROOT).as_posix()
+        if path.startswith(SLOW_PACKAGES) or path in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

@@ -8,7 +8,9 @@
 Read from the Dagster instance only (never the warehouse), so it works while runs are in
 progress. A run's trigger comes from its tags: `dagster/schedule_name` (schedule),
 `dagster/sensor_name` (sensor, automation included), `dagster/backfill` (backfill),
-`headwater/trigger` (CLI: headwater demo, simulate or ingest); a run with none of them was
+`headwater/trigger` (CLI: headwater demo, simulate or ingest); a run re-executed by hand
+(`dagster/parent_run_id` without the daemon's `dagster/retry_number`) is its launcher's,
+the UI's, named "re-execution of <parent>", whatever tags it copied; a run with none was
 launched from the UI, or, when it has no code-location origin, by `dagster asset
 materialize` or a Python script ("dagster CLI"). Rows are the sum of `dagster/row_count`
 over the run's materializations; failing checks are the check evaluations that did not
@@ -38,6 +40,7 @@ SENSOR_TAG = "dagster/sensor_name"
 BACKFILL_TAG = "dagster/backfill"
 AUTOMATION_TAG = "dagster/from_automation_condition"
 RETRY_TAG = "dagster/retry_number"
+PARENT_TAG = "dagster/parent_run_id"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 PARTITION_TAG = "dagster/partition"
@@ -248,6 +251,11 @@ class RunFacts:
 def trigger_of(run: dg.DagsterRun) -> tuple[str, str | None]:
     """(kind, name) of what launched a run, from its tags (module docstring)."""
     tags = run.tags
+    if PARENT_TAG in tags and RETRY_TAG not in tags:
+        # Re-executed by hand: the new run copies its parent's tags (a demo run's
+        # `headwater/trigger` included), but whoever re-executed it launched it.
+        kind = "UI" if run.remote_job_origin is not None else "dagster CLI"
+        return kind, f"re-execution of {tags[PARENT_TAG][:8]}"
     if SCHEDULE_TAG in tags:
         return "schedule", tags[SCHEDULE_TAG]
     if SENSOR_TAG in tags:
