@@ -80,4 +80,6 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     "energy_marts_follow_inputs",
     target=dg.AssetSelection.groups("energy"),
     default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Rebuilds the energy marts (dbt, with their tests) when canonical prices "
+    "have changed, by schedule, backfill or hand.",
 )

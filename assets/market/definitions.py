@@ -116,6 +116,8 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     "market_marts_follow_inputs",
     target=dg.AssetSelection.assets(market_marts),
     default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Rebuilds the market marts (dbt: front month, settlements, instruments) when "
+    "the canonical market tables they read have changed.",
 )
 
 

@@ -181,4 +181,6 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     target=dg.AssetSelection.assets(prospects_marts)
     | dg.AssetSelection.checks(*canonical_dbt_test_keys()),
     default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Rebuilds the prospects materialized views (dbt, with their tests) when the "
+    "canonical prospect tables they read have changed.",
 )
