@@ -61,7 +61,8 @@ CHECKS = {
     "positions_consistent": (
         CORE_KEY,
         "P-Q02 (WARN): the sources agree on each prospect's position (as canonical "
-        "positions: HB = RB, ED = EDGE); disagreements are named.",
+        "positions: HB = RB, ED = EDGE; each source in its own vocabulary: ESPN's LB may "
+        "be an EDGE); disagreements are named.",
     ),
     "schools_consistent": (
         CORE_KEY,

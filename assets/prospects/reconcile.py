@@ -42,7 +42,12 @@ from assets.prospects.identity import (
     _Record,
     _Schools,
 )
-from assets.prospects.reference import GENERIC_POSITIONS, name_key, position_family
+from assets.prospects.reference import (
+    name_key,
+    position_candidates,
+    position_family,
+    positions_disagree,
+)
 
 MEASUREMENTS = (
     "height_in", "weight_lb", "forty", "bench", "vertical", "broad_jump", "cone", "shuttle",
@@ -167,16 +172,13 @@ def _column(source: str, name: str) -> str | None:
     return name if name in rules.COLUMNS[source] else None
 
 
-def _distinct(values: list[Any], name: str) -> set[Any]:
-    """The values that disagree. A generic position (OL, DL, DB) agrees with any specific
-    position of its family: "DB" and "CB" are not a conflict, "DB" and "EDGE" are."""
-    distinct = set(values)
-    if name == "position" and len(distinct) > 1:
-        families = {position_family(v) for v in distinct if v not in GENERIC_POSITIONS}
-        distinct = {
-            v for v in distinct if v not in GENERIC_POSITIONS or position_family(v) not in families
-        }
-    return distinct
+def _disagree(entries: list[tuple], name: str) -> bool:
+    """Whether the entries' values (source first, value as compared fourth) disagree. A
+    position is compared by what each source's label can mean (reference.positions_disagree):
+    a generic position agrees with any of its family, ESPN's LB with an EDGE."""
+    if name == "position":
+        return positions_disagree([(e[0], e[3]) for e in entries])
+    return len({e[3] for e in entries}) > 1
 
 
 class _Resolver:
@@ -292,10 +294,12 @@ class _Resolver:
         """The winning entry of a field; appends a conflict when its values disagree."""
         winner = entries[0]
         if len(entries) > 1:
-            if name == "position":  # a generic label wins only when no source is specific
-                winner = next((e for e in entries if e[3] not in GENERIC_POSITIONS), winner)
+            if name == "position":  # a generic or coarse label wins only when none is specific
+                winner = next(
+                    (e for e in entries if len(position_candidates(e[0], e[3])) == 1), winner
+                )
             if any(e[3] != winner[3] for e in entries):
-                if len(_distinct([e[3] for e in entries], name)) > 1:
+                if _disagree(entries, name):
                     values = self._values(entries, name)
                     rule = self.rule_text[group]
                     conflicts.append((name, values, winner[0], str(winner[4]), rule))
@@ -311,7 +315,7 @@ class _Resolver:
         values: dict[str, Any] = {}
         for source in dict.fromkeys(sources):
             own = [e for e in entries if e[0] == source]
-            if len(_distinct([e[3] for e in own], name)) > 1:
+            if _disagree(own, name):
                 values |= {f"{source}#{n}": shown for _, n, _, _, shown in own}
             else:
                 values[source] = own[0][4]

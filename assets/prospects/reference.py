@@ -283,6 +283,14 @@ POSITION_FAMILIES: dict[str, str] = {
 }  # fmt: skip
 # Positions that name a group, not a spot: another source's specific position wins.
 GENERIC_POSITIONS = frozenset({"OL", "DL", "DB", "ATH"})
+# Each source's vocabulary, where one of its labels stands for more than one canonical
+# position because the source has no word for the finer one: ESPN and Yahoo list edge
+# rushers (3-4 outside linebackers among them) as LB. Their LB agrees with EDGE or LB
+# elsewhere, so P-Q02 compares what the sources can say, not their vocabularies.
+SOURCE_COARSE_POSITIONS: dict[str, dict[str, frozenset[str]]] = {
+    "espn": {"LB": frozenset({"LB", "EDGE"})},
+    "yahoo": {"LB": frozenset({"LB", "EDGE"})},
+}
 
 
 def canonical_position(source: str, label: str | None) -> str | None:
@@ -305,3 +313,28 @@ def position_family(position: str | None) -> str | None:
     if position is None:
         return None
     return POSITION_FAMILIES.get(position, position.upper())
+
+
+def position_candidates(source: str, position: str) -> frozenset[str]:
+    """The canonical positions a source's (canonical) position can mean: itself; every
+    position of its family for a generic one (any position for ATH); the source's coarse
+    labels their set."""
+    if position == "ATH":
+        return frozenset(POSITION_FAMILIES) | {position}
+    if position in GENERIC_POSITIONS:
+        family = position_family(position)
+        return frozenset(p for p, f in POSITION_FAMILIES.items() if f == family)
+    return SOURCE_COARSE_POSITIONS.get(source, {}).get(position, frozenset({position}))
+
+
+def positions_disagree(pairs: list[tuple[str, str]]) -> bool:
+    """Whether (source, position) pairs cannot all be one position: no canonical position
+    is a candidate of every pair ("DB" and "CB" agree, "DB" and "EDGE" do not; ESPN's "LB"
+    and NFL.com's "EDGE" agree)."""
+    common: frozenset[str] | None = None
+    for source, position in pairs:
+        candidates = position_candidates(source, position)
+        common = candidates if common is None else common & candidates
+        if not common:
+            return True
+    return False

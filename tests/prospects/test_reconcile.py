@@ -236,25 +236,53 @@ def test_hard_names_match_across_sources(nfl_name, other_source, other_name):
     assert_links_complete(staging, result)
 
 
-def test_edge_rusher_labels_are_one_prospect_and_one_position_conflict():
-    staging = {
+def edge_rusher(espn_position: str) -> dict:
+    return {
         "nfl": frame("nfl", nfl("Tyrell Vance", "Penn St.", "EDGE", "tv-24")),
         "cfr": frame("cfr", {"name": "Tyrell Vance", "school": "Penn State", "cfb_id": "tv-24"}),
         "pff": frame("pff", pff("Tyrell Vance", "PSU", "ED", "77")),
         "yahoo": frame("yahoo", yahoo("Tyrell Vance", "Penn State", "DE", "y7")),
-        "espn": frame("espn", espn("Tyrell Vance", "Penn State Nittany Lions", "LB", "47", "r")),
+        "espn": frame(
+            "espn", espn("Tyrell Vance", "Penn State Nittany Lions", espn_position, "47", "r")
+        ),
     }
-    result = rc.reconcile(staging, YEAR)
+
+
+def test_edge_rusher_labels_are_one_prospect_and_no_position_conflict():
+    """ESPN has no EDGE: its LB for an edge rusher is its vocabulary, not a disagreement
+    about the player (P-Q02 fired on every such prospect, 503 in the demo)."""
+    result = rc.reconcile(edge_rusher("LB"), YEAR)
     assert len(result.core) == 1 and result.review.empty
     core = result.core.iloc[0]
     assert (core["position"], core["position_family"], core["n_sources"]) == ("EDGE", "FRONT", 5)
+    assert result.conflicts.empty
+
+
+def test_a_real_position_disagreement_is_still_one_conflict():
+    result = rc.reconcile(edge_rusher("DT"), YEAR)  # one family: still one prospect
     [conflict] = result.conflicts.to_dict("records")
     assert conflict["field"] == "position"
     assert json.loads(conflict["values"]) == {
-        "espn": "LB", "nfl": "EDGE", "pff": "EDGE", "yahoo": "EDGE"
+        "espn": "DT", "nfl": "EDGE", "pff": "EDGE", "yahoo": "EDGE"
     }  # fmt: skip
     assert (conflict["winner"], conflict["winning_value"]) == ("nfl", "EDGE")
     assert conflict["rule"] == "identity: nfl > cfr > pff > yahoo > espn"
+
+
+@pytest.mark.parametrize(
+    "pairs, disagree",
+    [
+        ([("nfl", "EDGE"), ("espn", "LB")], False),  # ESPN's LB may be an edge rusher
+        ([("nfl", "LB"), ("yahoo", "LB")], False),
+        ([("nfl", "EDGE"), ("pff", "LB")], True),  # PFF has ED: its LB is a linebacker
+        ([("nfl", "DT"), ("espn", "LB")], True),
+        ([("nfl", "CB"), ("cfr", "DB")], False),  # a generic position agrees in its family
+        ([("nfl", "CB"), ("nfl", "S"), ("cfr", "DB")], True),
+        ([("nfl", "ATH"), ("pff", "WR")], False),
+    ],
+)
+def test_positions_are_compared_by_what_each_source_can_say(pairs, disagree):
+    assert ref.positions_disagree(pairs) is disagree
 
 
 def test_one_player_twice_in_one_source_is_one_prospect():
@@ -658,10 +686,13 @@ def test_sample_specimens_come_out_right(reconciled):
     history = result.injuries[result.injuries["prospect_id"] == crowder]["status"].tolist()
     assert history == [status for _, status in sd.ESPN_STATUS_HISTORY[1]]
     vance = core.loc["tyrell-vance-24", "prospect_id"]
-    [position] = result.conflicts[result.conflicts["prospect_id"] == vance].query(
-        "field == 'position'"
-    )["values"]
-    assert json.loads(position)["espn"] == "LB"
+    # ESPN's LB for an edge rusher is its vocabulary, not a disagreement (P-Q02)
+    assert core.loc["tyrell-vance-24", "position"] == "EDGE"
+    assert (
+        result.conflicts[result.conflicts["prospect_id"] == vance]
+        .query("field == 'position'")
+        .empty
+    )
 
 
 def test_sample_is_deterministic_and_independent_of_row_order(sample, reconciled):
