@@ -11,6 +11,7 @@ from headwater.cli.output import log_path
 from headwater.cli.runs import (
     Interrupted,
     check_outcomes,
+    failed_checks,
     load_defs,
     load_domains,
     materialized_assets,
@@ -79,6 +80,7 @@ def run(args) -> int:
     instance = dg.DagsterInstance.get()
     assets: set[dg.AssetKey] = set()
     checks = {"passed": 0, "warned": 0, "failed": 0}
+    failing: dict[dg.AssetCheckKey, tuple[str, str]] = {}
     failed_runs = []
     log = log_path("demo")
     print(f"Dagster's and dbt's logs: {log}", flush=True)
@@ -117,12 +119,15 @@ def run(args) -> int:
         assets |= materialized_assets(result)
         for k, v in check_outcomes(result).items():
             checks[k] += v
+        failing |= failed_checks(result, defs)
 
     print("\nHeadwater demo summary")
     print(f"  assets materialized: {len(assets)}")
     print(
         f"  checks: {checks['passed']} passed, {checks['warned']} warned, {checks['failed']} failed"
     )
+    for key, (severity, reason) in sorted(failing.items(), key=lambda kv: kv[0].to_user_string()):
+        print(f"    {severity:<5} {key.asset_key.to_user_string()} {key.name}: {reason}")
     counts = row_counts()
     print("  rows per schema (every table's count is in the log file):")
     for schema, tables, rows in per_schema(counts):

@@ -175,6 +175,35 @@ def check_outcomes(result: dg.JobExecutionResult) -> dict[str, int]:
     return counts
 
 
+def failed_checks(
+    result: dg.JobExecutionResult, defs: dg.Definitions
+) -> dict[dg.AssetCheckKey, tuple[str, str]]:
+    """Checks of a run that did not pass: key -> (WARN or ERROR, the one-line reason: the
+    check's rule as its description says it, and how many rows it names)."""
+    graph = defs.resolve_asset_graph()
+    out = {}
+    for event in result.all_events:
+        if event.event_type_value != "ASSET_CHECK_EVALUATION":
+            continue
+        evaluation = event.event_specific_data
+        if evaluation.passed:
+            continue
+        key = evaluation.asset_check_key
+        spec = graph.get_check_spec(key) if key in graph.asset_check_keys else None
+        rule = (spec.description or "").split(". ")[0].rstrip(".") if spec else ""
+        counts = [
+            f"{name.replace('_', ' ')} {value.value}"
+            for name, value in evaluation.metadata.items()
+            if isinstance(value.value, int) and not isinstance(value.value, bool)
+        ]
+        reason = rule or key.name
+        if counts:
+            reason += f" ({counts[0]})"
+        severity = getattr(evaluation.severity, "value", str(evaluation.severity))
+        out[key] = (severity, reason)
+    return out
+
+
 def materialized_assets(result: dg.JobExecutionResult) -> set[dg.AssetKey]:
     return {
         e.event_specific_data.materialization.asset_key
