@@ -46,3 +46,21 @@ def test_every_sensor_and_schedule_says_what_it_does():
         s.name for s in defs.sensors or [] if not defs.resolve_sensor_def(s.name).description
     ] + [s.name for s in defs.schedules or [] if not defs.resolve_schedule_def(s.name).description]
     assert not missing
+
+
+def test_loading_the_schedules_warns_of_nothing_of_ours():
+    """The code server snapshots every schedule at each start; Dagster's deprecated
+    environment_vars property warned once per schedule each time."""
+    import warnings
+
+    from dagster._core.remote_representation.external_data import ScheduleSnap
+
+    from assets import quiet_dagster_warnings
+
+    repo = defs.get_repository_def()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        quiet_dagster_warnings()  # as importing the code location installs it
+        for schedule in repo.schedule_defs:
+            ScheduleSnap.from_def(schedule, repo)
+    assert not [w for w in caught if "environment_vars" in str(w.message)]
