@@ -45,9 +45,9 @@ class Ingest(Protocol):
         """Predefined requests by name (`headwater ingest --job NAME`)."""
         ...
 
-    # With "files" in `options`: `headwater ingest --api API --files PATH...`, the files'
-    # own schemas and times turned into runs (BadParameter, one line, for a file refused).
-    # def plan_files(self, paths: list[str], dataset: str | None, config_path) -> Plan
+    # A domain with "files" in `options` also has `plan_files(paths, dataset, config_path)
+    # -> Plan` (`headwater ingest --api API --files PATH...`): the files' own schemas and
+    # times as runs, BadParameter (one line) for a file refused.
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,7 @@ def in_range(
 
 
 def month_key(day: date) -> str:
+    """The monthly partition key holding `day` (a date or a pandas Timestamp)."""
     return f"{day.year:04d}-{day.month:02d}-01"
 
 

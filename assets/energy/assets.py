@@ -24,6 +24,7 @@ from assets.energy.rules import (
     out_of_range,
 )
 from headwater import settings
+from headwater.plans import month_key
 from headwater.policies import SOURCE_RETRY
 from headwater.quality import Rejection, quarantine_sample_md, quarantine_table
 from resources.http import SourceError
@@ -72,11 +73,6 @@ def _window(context: dg.AssetExecutionContext) -> tuple[date, date]:
 def today() -> date:
     """Today in the schedule's time zone: no price exists yet for it or any later day."""
     return datetime.now(ZoneInfo(CONFIG.schedule_timezone)).date()
-
-
-def month_key(day: date) -> str:
-    """The monthly partition key holding `day` (a date or a pandas Timestamp)."""
-    return f"{day.year:04d}-{day.month:02d}-01"
 
 
 def _rows_md(df: pd.DataFrame) -> dg.MetadataValue:

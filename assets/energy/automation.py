@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from assets.energy.assets import CANONICAL_KEY, CONFIG, month_key, staging_key
+from assets.energy.assets import CANONICAL_KEY, CONFIG, staging_key
 from assets.energy.config import SOURCES
 from assets.energy.marts import canonical_dbt_test_keys, energy_marts
+from headwater.plans import month_key
 from headwater.policies import max_runtime
 
 PRICE_KEYS = [*(staging_key(s) for s in SOURCES), CANONICAL_KEY]

@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.energy.assets import CANONICAL_KEY, CONFIG
-from assets.energy.rules import business_days_between, last_business_day_before
+from headwater.clock import business_days_between, last_business_day_before
 from resources.warehouse import Warehouse
 
 

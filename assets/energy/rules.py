@@ -14,7 +14,6 @@ import pandas as pd
 
 from assets.energy.config import Commodity
 from assets.energy.wire_formats import RawObservation
-from headwater.clock import business_days_between, last_business_day_before  # noqa: F401
 from headwater.quality import Rejection
 
 MISSING_VALUES = {None, "", ".", "null", "NaN", "nan"}

@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from assets.market import dbn, files, transform, validation
 from assets.market.checks import CHECK_DOCS, SAMPLE_ROWS, STAGING_CHECK_DOCS, canonical_checks
-from assets.market.config import INTRADAY, MONTHLY, SCHEMAS, MarketConfig, load_market_config
+from assets.market.config import MONTHLY, SCHEMAS, MarketConfig, load_market_config
 from assets.market.keys import canonical_key, staging_key, table_name
 from headwater import progress, settings
 from headwater.policies import SOURCE_RETRY
@@ -428,17 +428,18 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
         empty one where the files hold nothing for it: the files are the truth for their
         span); a record outside the run's partitions fails the run, naming it."""
         try:
-            found = [files.inspect(path, CONFIG.chunk_records) for path in files.data_files(paths)]
+            # The records are read once, by split: a record outside the run's partitions
+            # (before the first one included) fails the run below.
+            found = [
+                files.inspect(path, CONFIG.chunk_records, scan=False)
+                for path in files.data_files(paths)
+            ]
             for f in found:
                 if f.schema != schema:
                     raise files.FileRefused(
                         f"{f.path}: holds {f.schema} records; this run loads {schema}"
                     )
-            first_day = {
-                s: CONFIG.intraday_start_date if s in INTRADAY else CONFIG.start_date
-                for s in SCHEMAS
-            }
-            files.check(found, context.resources.databento.dataset, first_day)
+            files.check(found, context.resources.databento.dataset)
             split = files.split(found, tmp, CONFIG.chunk_records)
         except (files.FileRefused, dbn.DBNFileError) as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None

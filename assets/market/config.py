@@ -101,6 +101,10 @@ class MarketConfig(_Strict):
     # The folder the sensor market_inbox watches for DBN files and batch-download folders.
     inbox: Path = Field(default_factory=lambda: settings.data_dir() / "inbox" / "market")
 
+    def first_day(self, schema: str) -> date:
+        """The first day of `schema`'s partitions."""
+        return self.intraday_start_date if schema in INTRADAY else self.start_date
+
     def endpoint(self) -> tuple[str | None, str]:
         """The gateway and where it comes from (environment, settings, default)."""
         return settings.endpoint(GATEWAY_ENV, self.gateway)

@@ -21,7 +21,7 @@ into its own partition, and loading it again replaces exactly the same rows.
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -57,7 +57,7 @@ class DataFile:
     stype_in: str | None
     symbols: tuple[str, ...]
     version: int
-    records: int
+    records: int | None  # None when not scanned
     first_ns: int | None  # the earliest record time (time_field), None for no records
     last_ns: int | None
 
@@ -190,8 +190,9 @@ def _agrees_with_query(path: Path, query: dict, metadata_path: Path) -> None:
         )
 
 
-def inspect(path: Path, chunk_records: int = dbn.DEFAULT_COUNT) -> DataFile:
-    """The file's metadata and the span of its records' times (one streaming pass)."""
+def inspect(path: Path, chunk_records: int = dbn.DEFAULT_COUNT, scan: bool = True) -> DataFile:
+    """The file's metadata and, with `scan`, the span of its records' times (one streaming
+    pass; without it, records and times are None: `split` reads them anyway)."""
     info = dbn.read_info(path)
     if info.schema in NOT_LOADED:
         raise FileRefused(f"{path}: {NOT_LOADED[info.schema]}")
@@ -201,8 +202,8 @@ def inspect(path: Path, chunk_records: int = dbn.DEFAULT_COUNT) -> DataFile:
             f"{', '.join(SCHEMAS)}"
         )
     field = time_field(info.schema)
-    count, first, last = 0, None, None
-    for chunk in dbn.read_chunks(path, count=chunk_records, schema=info.schema):
+    count, first, last = (0 if scan else None), None, None
+    for chunk in dbn.read_chunks(path, count=chunk_records, schema=info.schema) if scan else ():
         if not len(chunk):
             continue
         times = chunk[field]
@@ -223,23 +224,26 @@ def inspect(path: Path, chunk_records: int = dbn.DEFAULT_COUNT) -> DataFile:
     )
 
 
-def check(files: Sequence[DataFile], dataset: str, first_day: dict[str, date]) -> None:
-    """Refuse a file of another dataset than `dataset`, or with records before the first
-    partition of its schema (`first_day`: schema -> the settings' first day)."""
+def check(
+    files: Sequence[DataFile], dataset: str, first_day: Callable[[str], date] | None = None
+) -> None:
+    """Refuse a file of another dataset than `dataset`, or (scanned files, given
+    `first_day`: schema -> the settings' first day) with records before the first partition
+    of its schema."""
     for f in files:
         if f.dataset != dataset:
             raise FileRefused(
                 f"{f.path}: dataset {f.dataset}, expected {dataset} (market.dataset, or --dataset)"
             )
-        if f.first_ns is not None:
+        if first_day is not None and f.first_ns is not None:
             earliest = datetime.fromtimestamp(f.first_ns / 1e9, UTC).date()
-            if earliest < first_day[f.schema]:
+            if earliest < first_day(f.schema):
                 setting = (
                     "market.intraday_start_date" if f.schema in INTRADAY else "market.start_date"
                 )
                 raise FileRefused(
                     f"{f.path}: {f.schema} records from {earliest}, before the first partition "
-                    f"{first_day[f.schema]} ({setting} in the settings file)"
+                    f"{first_day(f.schema)} ({setting} in the settings file)"
                 )
 
 

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
+
 from assets.market import config as market_config
 from assets.market import files
 from assets.market.assets import CONFIG, op_name, partitions_for
@@ -33,11 +35,6 @@ def _day(ns: int) -> date:
     return datetime.fromtimestamp(ns / 1e9, UTC).date()
 
 
-def _key(ns: int, schema: str) -> str:
-    day = _day(ns)
-    return (day if schema in market_config.INTRADAY else day.replace(day=1)).isoformat()
-
-
 def job_name(schema: str) -> str:
     return "market_" + schema.replace("-", "_")
 
@@ -62,11 +59,7 @@ class MarketIngest:
         dataset = dataset or cfg.dataset
         try:
             found = [files.inspect(p, cfg.chunk_records) for p in files.data_files(paths)]
-            first_day = {
-                s: cfg.intraday_start_date if s in market_config.INTRADAY else cfg.start_date
-                for s in market_config.SCHEMAS
-            }
-            files.check(found, dataset, first_day)
+            files.check(found, dataset, cfg.first_day)
         except (files.FileRefused, DBNFileError) as exc:
             raise BadParameter(f"--files: {exc}") from None
         with_records = [f for f in found if f.records]
@@ -77,7 +70,9 @@ class MarketIngest:
             mine = [f for f in with_records if f.schema == schema]
             first = min(f.first_ns for f in mine)
             last = max(f.last_ns for f in mine)
-            keys = (_key(first, schema), _key(last, schema))
+            keys = tuple(
+                str(k) for k in files.partition_keys(np.array([first, last], np.uint64), schema)
+            )
             spans += [first, last]
             config = {"ops": {op_name(schema): {"config": {"files": [str(f.path) for f in mine]}}}}
             if dataset != CONFIG.dataset:

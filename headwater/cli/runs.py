@@ -18,7 +18,7 @@ import dagster as dg
 
 from headwater import settings
 from headwater.cli import launch, output
-from headwater.clock import TODAY  # noqa: F401 (plans name it; resolve_range replaces it)
+from headwater.clock import TODAY
 from headwater.dead_runs import process_tags
 from headwater.domain import Domain
 

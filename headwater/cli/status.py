@@ -31,7 +31,7 @@ import dagster as dg
 
 from headwater import settings
 from headwater.cli import history
-from headwater.cli.status_instance import _defined_assets, assets_report, automation_report
+from headwater.cli.status_instance import assets_report, automation_report, defined_assets
 from headwater.cli.status_text import render
 from headwater.cli.warehouse_view import read_postgres_warehouse, read_warehouse
 from headwater.dead_runs import find_dead_runs
@@ -101,7 +101,7 @@ def collect() -> dict:
             )
         ]
         if defs is not None:
-            groups, checks = _defined_assets(defs)
+            groups, checks = defined_assets(defs)
         else:
             groups, checks = {}, {}
         names = [domain.name for domain in domains]

@@ -30,7 +30,7 @@ def _check_status(record, run_status: dict[str, str]) -> dict:
     return {"status": "EXECUTION_FAILED" if run == "FAILURE" else "SKIPPED", **out}
 
 
-def _defined_assets(defs) -> tuple[dict[dg.AssetKey, str], dict[dg.AssetKey, list[str]]]:
+def defined_assets(defs) -> tuple[dict[dg.AssetKey, str], dict[dg.AssetKey, list[str]]]:
     """asset key -> group, and asset key -> its checks' names, from the Definitions."""
     groups = {spec.key: spec.group_name or "default" for spec in defs.resolve_all_asset_specs()}
     checks: dict[dg.AssetKey, list[str]] = {}

@@ -6,14 +6,13 @@ import pytest
 from assets.energy.config import DEFAULT_COMMODITIES
 from assets.energy.rules import (
     apply_record_rules,
-    business_days_between,
     completeness,
     duplicate_keys,
     filing_day,
-    last_business_day_before,
     out_of_range,
 )
 from assets.energy.wire_formats import RawObservation
+from headwater.clock import business_days_between, last_business_day_before
 
 SERIES = {"RWTC": "WTI", "RBRTE": "BRENT", "RNGWHHD": "NATGAS"}
 

@@ -17,8 +17,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets.energy.rules import last_business_day_before
 from headwater.cli import status
+from headwater.clock import last_business_day_before
 from resources.warehouse import describe_holder, warehouse_lock
 from tests.conftest import REPO_ROOT
 
