@@ -33,6 +33,7 @@ from assets.market import dbn, files, transform, validation
 from assets.market.checks import CHECK_DOCS, SAMPLE_ROWS, STAGING_CHECK_DOCS, canonical_checks
 from assets.market.config import MONTHLY, SCHEMAS, MarketConfig, load_market_config
 from assets.market.keys import canonical_key, staging_key, table_name
+from assets.market.metadata import staging_metadata
 from headwater import progress, settings
 from headwater.policies import SOURCE_RETRY
 from resources.http import SourceError
@@ -385,9 +386,10 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
         )
         with contextlib.ExitStack() as stack:
             inputs = None
-            if config.files:
+            paths = config.files or _batch_folder(context, symbols)
+            if paths:
                 tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="market-")))
-                inputs = _file_inputs(context, config.files, tmp)
+                inputs = _file_inputs(context, paths, tmp)
                 symbols = sorted({r for parts in inputs.values() for r in parts})
             con = stack.enter_context(warehouse.session(memory_mb=CONFIG.load_memory_mb))
             loads = [
@@ -421,6 +423,21 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
             yield dg.MaterializeResult(asset_key=staging)
         if "canonical" in layers:
             yield dg.MaterializeResult(asset_key=canonical)
+
+    def _batch_folder(context, symbols) -> list[str]:
+        """A live run's records as a batch job's folder of files, when the source sends the
+        run's range that way (its transport setting, or the request's size); else none."""
+        source = context.resources.databento
+        start = window_of(schema, context.partition_keys[0])[0]
+        end = window_of(schema, context.partition_keys[-1])[1]
+        try:
+            way, why = source.transport_for(schema, symbols, start, end)
+            if way != "batch":
+                return []
+            context.log.info(f"{schema} {start}..{end}: a Databento batch job ({why})")
+            return [str(source.fetch_batch(schema, symbols, start, end).folder)]
+        except SourceError as exc:
+            raise dg.Failure(description=str(exc), allow_retries=exc.transient) from None
 
     def _file_inputs(context, paths, tmp: Path) -> dict[str, dict[str, tuple[Path, str]]]:
         """partition -> request -> (the file of its records, origin): the given files split
@@ -538,7 +555,7 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
             progress.Progress("partition_done", f"staging/{table}", partition, load.counts())
         )
         if "staging" in layers:
-            _staging_metadata(context, staging, partition, start, end, symbols, load)
+            staging_metadata(context, staging, partition, start, end, symbols, load)
         if "canonical" in layers:
             context.add_asset_metadata(
                 {
@@ -555,35 +572,6 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
         return load
 
     return _load
-
-
-def _staging_metadata(context, staging, partition, start, end, symbols, load) -> None:
-    rate = load.records_in / load.seconds if load.seconds > 0 else 0.0
-    context.add_asset_metadata(
-        {
-            "window": f"[{start}, {end})",
-            "parents": ", ".join(symbols),
-            "source": load.origin,
-            "file_bytes": load.file_bytes,
-            "records_in": load.records_in,
-            "rows_loaded": load.staged,
-            "rows_quarantined": load.quarantined,
-            "quarantined_by_rule": dg.MetadataValue.json(load.counts()["quarantined_by_rule"]),
-            "quarantine_sample": dg.MetadataValue.md(_sample_md(load.quarantine_sample)),
-            "records_per_s": round(rate),
-            "dagster/row_count": load.staged,
-        },
-        asset_key=staging,
-        partition_key=partition,
-    )
-
-
-def _sample_md(rows: list[tuple[str, str, str]]) -> str:
-    if not rows:
-        return "none"
-    lines = ["| rule | origin | reason |", "|---|---|---|"]
-    lines += [f"| {r} | {o} | {why.replace('|', '/')} |" for r, o, why in rows[:SAMPLE_ROWS]]
-    return "\n".join(lines)
 
 
 load_assets = {schema: build_load_asset(schema) for schema in SCHEMAS}

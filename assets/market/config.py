@@ -97,6 +97,11 @@ class MarketConfig(_Strict):
     transform_rules: str = str(settings.REPO_ROOT / "config" / "market" / "transform")
     schedule_time: ClockTime = "18:00"
     schedule_timezone: TimeZone = "America/Chicago"
+    # Live mode: stream each request (timeseries.get_range), or send it as a batch job and
+    # load its files; auto: a batch job when the request's billable size is above
+    # batch_above_mb (Databento recommends batch downloads over 5 GB).
+    transport: Literal["auto", "stream", "batch"] = "auto"
+    batch_above_mb: float = Field(default=5000.0, ge=0)
     jobs: dict[str, IngestJob] = {}
     # The folder the sensor market_inbox watches for DBN files and batch-download folders.
     inbox: Path = Field(default_factory=lambda: settings.data_dir() / "inbox" / "market")

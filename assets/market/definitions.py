@@ -34,6 +34,9 @@ from headwater.policies import max_runtime
 __all__ = ["CONFIG", "ingest_run_config", "job_name", "partitions_for"]
 
 DAY_TAG = "headwater/market_day"  # the trading day a scheduled run is for
+# What the schedule's intraday run loads: the other intraday schemas (second and hour bars,
+# quotes, status) load on request, so the demo and the nightly run keep their size.
+SCHEDULED_INTRADAY = ("ohlcv-1m", "trades")
 
 
 schema_jobs = {
@@ -55,7 +58,7 @@ daily_close_job = dg.define_asset_job(
 )
 intraday_job = dg.define_asset_job(
     "market_intraday",
-    selection=dg.AssetSelection.assets(*(load_assets[s] for s in INTRADAY)),
+    selection=dg.AssetSelection.assets(*(load_assets[s] for s in SCHEDULED_INTRADAY)),
     description="One-minute bars and trades of a day.",
     tags=max_runtime("ingest"),
 )
@@ -129,6 +132,8 @@ def market_source() -> DatabentoSource:
             dataset=CONFIG.dataset,
             api_key=dg.EnvVar("DATABENTO_API_KEY"),
             gateway=CONFIG.endpoint()[0],
+            transport=CONFIG.transport,
+            batch_above_mb=CONFIG.batch_above_mb,
         )
     return DatabentoSource(dataset=CONFIG.dataset)
 

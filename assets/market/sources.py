@@ -67,6 +67,7 @@ from databento.common.error import BentoWarning
 from databento_dbn import DBNError, Schema
 from pydantic import ConfigDict, Field, model_validator
 
+from assets.market import batch
 from assets.market.databento_failures import (
     BAD_ANSWER,
     NOT_SAVED,
@@ -225,6 +226,18 @@ class DatabentoSource(dg.ConfigurableResource):
         default=str(settings.data_dir() / "downloads" / "market"),
         description="Where live downloads are written (<dataset>/<schema>/<file>.dbn.zst)",
     )
+    transport: Literal["auto", "stream", "batch"] = Field(
+        default="auto",
+        description="Live mode: stream (timeseries.get_range), batch (a batch job, then its "
+        "files), or auto: batch when the request's billable size is above batch_above_mb",
+    )
+    batch_above_mb: float = Field(
+        default=5000.0, ge=0, description="auto: batch above this size (Databento: 5 GB)"
+    )
+    batch_poll_s: float = Field(default=30.0, gt=0, description="Between looks at a batch job")
+    batch_wait_s: float = Field(
+        default=6 * 3600.0, gt=0, description="How long one attempt waits for a batch job"
+    )
 
     @model_validator(mode="after")
     def _settings_agree(self):
@@ -371,41 +384,21 @@ class DatabentoSource(dg.ConfigurableResource):
         scrub = Scrubber([key])
         request = self.request_description(schema, symbols, start, end)
         target = self.download_path(schema, symbols, start, end)
-        attempts = self.max_retries + 1
         caught: list[warnings.WarningMessage] = []
         last_attempt_from = 0  # where the successful attempt's warnings start in `caught`
+
+        def attempt() -> _Failure | None:
+            nonlocal last_attempt_from
+            last_attempt_from = len(caught)
+            return self._attempt(client, scrub, schema, symbols, start, end, target)
+
         try:
             with scrub.active(), warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", BentoWarning)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 client = self._client(key, scrub, request)
                 log.info("%s: %s", SOURCE, request)
-                for attempt in range(1, attempts + 1):
-                    last_attempt_from = len(caught)
-                    failure = self._attempt(client, scrub, schema, symbols, start, end, target)
-                    if failure is None:
-                        break
-                    final = not failure.transient or attempt == attempts
-                    error = DatabentoError(
-                        request,
-                        failure.status,
-                        failure.message,
-                        attempts=attempt if final else 1,
-                        outcome=failure.outcome,
-                        transient=failure.transient,
-                    )
-                    # Raised here, outside any `except`: nothing that held the key is chained.
-                    if final:
-                        raise error
-                    delay = (
-                        min(failure.wait_s, self.max_backoff_s)
-                        if failure.wait_s is not None
-                        else backoff_seconds(attempt, self.backoff_s, self.max_backoff_s)
-                    )
-                    log.warning(
-                        "%s; retry %d/%d in %.2f s", error, attempt, self.max_retries, delay
-                    )
-                    time.sleep(delay)
+                self._call(scrub, request, attempt)
         finally:
             server_warnings = self._report_warnings(caught, scrub, request)
         size = target.stat().st_size
@@ -419,6 +412,105 @@ class DatabentoSource(dg.ConfigurableResource):
             bytes=size,
             warnings=tuple(w for w in server_warnings[last_attempt_from:] if w is not None),
         )
+
+    # -- batch jobs --
+
+    def transport_for(
+        self, schema: str, symbols: list[str], start: date | datetime, end: date | datetime
+    ) -> tuple[Literal["stream", "batch"], str]:
+        """How a live request goes, and why: the setting, or with transport "auto" the
+        request's billable size (`metadata.get_billable_size`) against batch_above_mb."""
+        if self.mode != "live":
+            return "stream", "sample mode"
+        if self.transport != "auto":
+            return self.transport, f"transport: {self.transport}"
+        symbols = self._check_request(schema, symbols, start, end)
+        key = self._key()
+        scrub = Scrubber([key])
+        request = (
+            f"POST {self._shown(self.api_url)}/v{API_VERSION}/metadata.get_billable_size "
+            f"dataset={self.dataset} schema={schema} symbols={_shown_symbols(symbols)} "
+            f"start={start.isoformat()} end={end.isoformat()}"
+        )
+        with scrub.active():
+            client = self._client(key, scrub, request)
+            size = self._call(
+                scrub,
+                request,
+                lambda: client.metadata.get_billable_size(
+                    dataset=self.dataset,
+                    symbols=symbols,
+                    schema=schema,
+                    start=start,
+                    end=end,
+                    stype_in=STYPE_IN,
+                ),
+            )
+        mb = int(size) / 1e6
+        way = "batch" if mb > self.batch_above_mb else "stream"
+        return way, f"{mb:,.1f} MB billable, batch above {self.batch_above_mb:g} MB"
+
+    def fetch_batch(
+        self, schema: str, symbols: list[str], start: date | datetime, end: date | datetime
+    ) -> batch.Downloaded:
+        """The records of `symbols` in [start, end) as a batch job's folder of daily files,
+        under <download_dir>/<dataset>/batch/ (assets.market.batch). Failures raise
+        DatabentoError, retried per call as streaming is; a job still processing after
+        batch_wait_s raises a transient one, and the next attempt resumes that job."""
+        symbols = self._check_request(schema, symbols, start, end)
+        key = self._key()
+        scrub = Scrubber([key])
+        job = batch.BatchRequest(self.dataset, schema, tuple(symbols), STYPE_IN, start, end)
+        request = f"{self._shown(self.api_url)} " + batch.describe(job, _shown_symbols)
+        root = Path(self.download_dir) / _safe(self.dataset) / "batch"
+        with scrub.active():
+            client = self._client(key, scrub, request)
+            try:
+                return batch.run_job(
+                    client,
+                    lambda what, fn: self._call(scrub, f"{request}: {what}", fn),
+                    job,
+                    root,
+                    poll_s=self.batch_poll_s,
+                    wait_s=self.batch_wait_s,
+                )
+            except batch.BatchProblem as exc:
+                problem = (str(exc), exc.transient)
+        raise DatabentoError(request, None, problem[0], outcome="batch job", transient=problem[1])
+
+    def _call(self, scrub: Scrubber, request: str, fn):
+        """`fn()` under the retry rules: transient failures retried with backoff (Retry-After
+        honoured), the rest raised at once as a one-line DatabentoError. `fn` fails by
+        raising or by returning a `_Failure`."""
+        attempts = self.max_retries + 1
+        for attempt in range(1, attempts + 1):
+            try:
+                result = fn()
+            except Exception as exc:
+                failure = classify(exc, scrub, self.timeout_s)
+            else:
+                if not isinstance(result, _Failure):
+                    return result
+                failure = result
+            final = not failure.transient or attempt == attempts
+            error = DatabentoError(
+                request,
+                failure.status,
+                failure.message,
+                attempts=attempt if final else 1,
+                outcome=failure.outcome,
+                transient=failure.transient,
+            )
+            if final:  # raised outside the `except`: nothing that held the key is chained
+                raise error
+            delay = (
+                min(failure.wait_s, self.max_backoff_s)
+                if failure.wait_s is not None
+                else backoff_seconds(attempt, self.backoff_s, self.max_backoff_s)
+            )
+            log.warning("%s; retry %d/%d in %.2f s", error, attempt, self.max_retries, delay)
+            time.sleep(delay)
+        raise AssertionError("unreachable")
 
     def _client(self, key: str, scrub: Scrubber, request: str) -> databento.Historical:
         try:

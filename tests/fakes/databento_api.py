@@ -276,7 +276,7 @@ class FakeDatabentoAPI:
         self.requests: list[SeenRequest] = []
         self.bodies: list[bytes] = []  # each complete normal body sent, in order
         self._ssl_context = ssl_context
-        self._faults: deque[Fault] = deque()
+        self._faults: dict[str, deque[Fault]] = {}  # path (prefix) -> faults for it
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -314,10 +314,10 @@ class FakeDatabentoAPI:
 
     # -- scripting --
 
-    def script(self, *faults: Fault) -> None:
-        """Answer the next get_range requests with `faults`, one each, in order."""
+    def script(self, *faults: Fault, path: str = GET_RANGE) -> None:
+        """Answer the next requests to `path` (or under it) with `faults`, one each."""
         with self._lock:
-            self._faults.extend(faults)
+            self._faults.setdefault(path, deque()).extend(faults)
 
     def reset(self) -> None:
         with self._lock:
@@ -325,9 +325,12 @@ class FakeDatabentoAPI:
             self.requests.clear()
             self.bodies.clear()
 
-    def next_fault(self) -> Fault | None:
+    def next_fault(self, path: str = GET_RANGE) -> Fault | None:
         with self._lock:
-            return self._faults.popleft() if self._faults else None
+            for prefix, faults in self._faults.items():
+                if path.startswith(prefix) and faults:
+                    return faults.popleft()
+            return None
 
     def get_ranges(self) -> list[SeenRequest]:
         return [r for r in self.requests if r.path == GET_RANGE]
@@ -429,21 +432,22 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve("POST", self.rfile.read(length) if length else b"")
 
     def _serve(self, method: str, raw_body: bytes) -> None:
-        path = self.path.split("?", 1)[0]
+        path, _, query = self.path.partition("?")
         authorization = self.headers.get("Authorization")
         user, password = _basic_auth(authorization)
         seen = SeenRequest(
             at=time.monotonic(),
             method=method,
             path=path,
-            form=dict(parse_qsl(raw_body.decode(), keep_blank_values=True)),
+            # a POST's form, a GET's query
+            form=dict(parse_qsl(raw_body.decode() or query, keep_blank_values=True)),
             authorization=authorization,
             user=user,
             password=password,
             headers=dict(self.headers.items()),
         )
         self.api.requests.append(seen)
-        fault = self.api.next_fault() if path == GET_RANGE else None
+        fault = self.api.next_fault(path)
         if fault is not None and fault.delay_s:
             time.sleep(fault.delay_s)
         if fault is None or (fault.status == 200 and fault.body is None):
