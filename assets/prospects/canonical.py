@@ -93,7 +93,13 @@ def read_staging(warehouse: Warehouse, year: int) -> dict[str, pd.DataFrame]:
                 # Typed by the staging schema (PostgreSQL's rows carry no type for a column
                 # that is all null) and sorted by Arrow, byte by byte as DuckDB sorts text:
                 # PostgreSQL's ORDER BY would follow the database's locale.
-                arrow = warehouse.query(sql, [year], con).select(schema.names).cast(schema)
+                arrow = warehouse.query(sql, [year], con)
+                for name in schema.names:  # a table written before the column was added
+                    if name not in arrow.column_names:
+                        arrow = arrow.append_column(
+                            name, pa.nulls(len(arrow), schema.field(name).type)
+                        )
+                arrow = arrow.select(schema.names).cast(schema)
                 arrow = arrow.sort_by("origin")
             else:
                 arrow = schema.empty_table()

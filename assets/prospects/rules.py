@@ -55,6 +55,10 @@ RANGES: dict[str, tuple[float, float]] = {
     "broad_jump": (70, 150),
     "cone": (6.0, 9.0),
     "shuttle": (3.5, 6.0),
+    # The forty's 10- and 20-yard splits (nfl_data_py's layout only): the 2003-2020 combines
+    # span 1.40-2.12 s and 2.41-3.51 s.
+    "ten_yd": (1.3, 2.3),
+    "twenty_yd": (2.2, 3.8),
 }
 
 # Inclusive bounds for one college season (P-R07), beyond the FBS records with room to
@@ -109,6 +113,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "broad_jump": "Int64",
         "cone": "Float64",
         "shuttle": "Float64",
+        "ten_yd": "Float64",  # the forty's splits: nfl_data_py's layout has them, nflverse not
+        "twenty_yd": "Float64",
     },
     "cfr": {
         "rank": "Int64",
@@ -290,45 +296,90 @@ def _stats(f: _Fields, prefix: str, bounds: Mapping[str, tuple[float, float]]) -
 def apply_nfl_rules(
     records: list[RawRecord], ranges: Mapping[str, tuple[float, float]] | None = None
 ) -> tuple[pd.DataFrame, list[Rejection]]:
-    """NFL.com combine (nflverse layout). Required: `player_name` (the combine has no id of
-    its own: `pfr_id` is set only for drafted players). `ranges` overrides `RANGES`."""
+    """NFL.com combine, in either layout of `wire_formats.NFL_LAYOUTS` (one per call: the
+    records of one file). Required: the name (the combine has no id of its own: nflverse's
+    `pfr_id` is set only for drafted players, nfl_data_py has none). `ranges` overrides
+    `RANGES`."""
     bounds = _ranges(ranges, RANGES)
+    layouts = {"40yd" in rec.fields for rec in records if not rec.problem}
+    if len(layouts) > 1:
+        raise ValueError("NFL records of two layouts (nflverse and nfl_data_py) in one call")
+    nfl_data_py = layouts == {True}
 
     def convert(f: _Fields) -> dict[str, list[Any]]:
-        f.require("player_name")
-        f.stop()
-        row = {
-            "season": f.whole("season"),
-            "nfl_draft_year": f.whole("draft_year"),
-            "draft_team": f.text("draft_team"),
-            "draft_round": f.whole("draft_round"),
-            "draft_ovr": f.whole("draft_ovr"),
-            "pfr_id": f.text("pfr_id"),
-            "cfb_id": f.text("cfb_id"),
-            "name": f.text("player_name"),
-            "position": f.text("pos"),
-            "school": f.text("school"),
-            "height_in": f.height("ht", _HEIGHT_DASH, "6-2"),
-            "weight_lb": f.whole("wt"),
-            "forty": f.number("forty"),
-            "bench": f.whole("bench"),
-            "vertical": f.number("vertical"),
-            "broad_jump": f.whole("broad_jump"),
-            "cone": f.number("cone"),
-            "shuttle": f.number("shuttle"),
-        }
+        row = _nfl_data_py_row(f) if nfl_data_py else _nflverse_row(f)
         f.stop()
         f.bound("P-R04", "height (in)", row["height_in"], *bounds["height"])
         f.bound("P-R04", "weight (lb)", row["weight_lb"], *bounds["weight"])
         for drill in ("forty", "bench", "vertical", "broad_jump", "cone", "shuttle"):
             f.bound("P-R04", drill, row[drill], *bounds[drill])
+        for split in ("ten_yd", "twenty_yd"):
+            f.bound("P-R04", split, row[split], *bounds[split])
         f.same_year("season", row["season"])
         f.same_year("draft_year", row["nfl_draft_year"])
         f.bound("P-R10", "draft_round", row["draft_round"], *DRAFT_ROUNDS)
         f.bound("P-R10", "draft_ovr", row["draft_ovr"], *DRAFT_PICKS)
         return row
 
-    return _apply(records, "nfl", "player_name", convert)
+    return _apply(records, "nfl", "name" if nfl_data_py else "player_name", convert)
+
+
+def _nflverse_row(f: _Fields) -> dict[str, list[Any]]:
+    f.require("player_name")
+    f.stop()
+    return {
+        "season": f.whole("season"),
+        "nfl_draft_year": f.whole("draft_year"),
+        "draft_team": f.text("draft_team"),
+        "draft_round": f.whole("draft_round"),
+        "draft_ovr": f.whole("draft_ovr"),
+        "pfr_id": f.text("pfr_id"),
+        "cfb_id": f.text("cfb_id"),
+        "name": f.text("player_name"),
+        "position": f.text("pos"),
+        "school": f.text("school"),
+        "height_in": f.height("ht", _HEIGHT_DASH, "6-2"),
+        "weight_lb": f.whole("wt"),
+        "forty": f.number("forty"),
+        "bench": f.whole("bench"),
+        "vertical": f.number("vertical"),
+        "broad_jump": f.whole("broad_jump"),
+        "cone": f.number("cone"),
+        "shuttle": f.number("shuttle"),
+        "ten_yd": [None] * len(f.records),
+        "twenty_yd": [None] * len(f.records),
+    }
+
+
+def _nfl_data_py_row(f: _Fields) -> dict[str, list[Any]]:
+    """nfl_data_py's combine: no draft or ids; height in inches to the eighth (`73.875`),
+    kept to the nearest inch like nflverse's feet-inches (`6-2`), so a player measures the
+    same in either layout."""
+    f.require("name")
+    f.stop()
+    none = [None] * len(f.records)
+    return {
+        "season": f.whole("season"),
+        "nfl_draft_year": none,
+        "draft_team": none,
+        "draft_round": none,
+        "draft_ovr": none,
+        "pfr_id": none,
+        "cfb_id": none,
+        "name": f.text("name"),
+        "position": f.text("position"),
+        "school": f.text("college"),
+        "height_in": f.nearest_whole("height"),
+        "weight_lb": f.whole("weight"),
+        "forty": f.number("40yd"),
+        "bench": f.whole("bench"),
+        "vertical": f.number("vert"),
+        "broad_jump": f.whole("broad"),
+        "cone": f.number("cone"),
+        "shuttle": f.number("shuttle"),
+        "ten_yd": f.number("10yd"),
+        "twenty_yd": f.number("20yd"),
+    }
 
 
 def apply_cfr_rules(

@@ -110,6 +110,7 @@ class Load:
     extract: Extract
     rows: pd.DataFrame
     rejections: list[Rejection]
+    other_seasons: int = 0  # an every-season file's rows of other seasons: not this year's
 
     @property
     def rows_in(self) -> int:
@@ -135,9 +136,21 @@ def _for_year(records: list[RawRecord], year: int) -> list[RawRecord]:
     return [r for r in records if _season(r) in (None, str(year))]
 
 
+def _every_season(extract: Extract, records: list[RawRecord]) -> bool:
+    """Whether an NFL file is an every-season export (nflverse's and nfl_data_py's are):
+    a live download of a URL without `{year}`, or a file whose rows name two seasons or
+    more. A file of one season that is not its draft year's stays one file, so P-R09
+    quarantines its rows."""
+    if extract.source != "nfl":
+        return False
+    return extract.whole_history or len({_season(r) for r in records} - {None}) > 1
+
+
 def read_extract(extract: Extract) -> Load:
     """Parse and apply the record rules; raises ProspectFileError for a file that is not
-    the source's layout, or whose name is another draft year's. Writes nothing."""
+    the source's layout, or whose name is another draft year's. Writes nothing. An
+    every-season NFL file keeps the draft year's season (`Load.other_seasons` counts the
+    rest); one with no row of that season is refused, naming the seasons it has."""
     named = draft_year_of_name(extract.path)
     if not extract.whole_history and named not in (None, extract.draft_year):
         # Records take their draft year from the file name (P-R09 compares against it), so
@@ -147,10 +160,20 @@ def read_extract(extract: Extract) -> Load:
             f"file of draft year {extract.draft_year}, the partition it loads into"
         )
     records = PARSERS[extract.source](extract.path)
-    if extract.whole_history:
+    other_seasons = 0
+    if _every_season(extract, records):
+        kept = _for_year(records, extract.draft_year)
+        if not any(_season(r) == str(extract.draft_year) for r in kept):
+            seasons = sorted({_season(r) for r in records} - {None})
+            raise ProspectFileError(
+                f"{extract.location}: every-season file with seasons {seasons[0]}-{seasons[-1]}, "
+                f"none of draft year {extract.draft_year}; expected rows of season "
+                f"{extract.draft_year}"
+            )
+        other_seasons = len(records) - len(kept)
         records = [
             RawRecord(extract.source, extract.draft_year, r.origin, r.fields, r.problem, r.raw)
-            for r in _for_year(records, extract.draft_year)
+            for r in kept
         ]
     rows, rejections = APPLY_RULES[extract.source](records)
     rows = rows.assign(extraction_id=extract.extraction_id)
@@ -159,14 +182,47 @@ def read_extract(extract: Extract) -> Load:
             f"{extract.location}: {len(records)} records in but {len(rows)} loaded + "
             f"{len(rejections)} rejected; refusing to lose records"
         )
-    return Load(extract, rows, rejections)
+    return Load(extract, rows, rejections, other_seasons)
 
 
 def publish(warehouse: Warehouse, *loads: Load) -> None:
     """Replace each load's draft year in staging, quarantine and the extraction log, all in
     one transaction."""
     if loads:
+        add_new_columns(warehouse, {load.extract.source for load in loads})
         warehouse.replace_many([write for load in loads for write in _writes(load)])
+
+
+# Column types by their Arrow type, in SQL both engines (DuckDB, PostgreSQL) read.
+_SQL_TYPES = {
+    pa.int64(): "BIGINT",
+    pa.float64(): "DOUBLE PRECISION",
+    pa.string(): "TEXT",
+    pa.timestamp("us", tz="UTC"): "TIMESTAMPTZ",
+    pa.date32(): "DATE",
+}
+
+
+def add_new_columns(warehouse: Warehouse, sources: set[str]) -> None:
+    """Staging tables created before a column was added to their source (the NFL splits
+    `ten_yd`, `twenty_yd`) get it, empty for the rows they hold, so new rows insert by name."""
+    statements = []
+    with warehouse.session() as con:
+        for source in sorted(sources):
+            table = staging_table(source)
+            if not warehouse.table_exists(table, con):
+                continue
+            have = warehouse.query(f"SELECT * FROM {quote_table(table)} LIMIT 0", None, con)
+            statements += [
+                (
+                    f'ALTER TABLE {quote_table(table)} ADD COLUMN "{f.name}" {_SQL_TYPES[f.type]}',
+                    None,
+                )
+                for f in arrow_schema(source)
+                if f.name not in have.column_names
+            ]
+    if statements:
+        warehouse.execute_all(statements)
 
 
 def _writes(load: Load) -> list[tuple]:
@@ -424,15 +480,18 @@ def _record(context, partition: str, load: Load, client) -> None:
             "rows_in": load.rows_in,
             "rows_loaded": len(load.rows),
             "rows_quarantined": len(load.rejections),
+            **({"rows_other_seasons": load.other_seasons} if load.other_seasons else {}),
             "quarantined_by_rule": dg.MetadataValue.json(by_rule.to_dict()),
             "quarantine_sample": quarantine_sample_md(load.rejections),
             "dagster/row_count": len(load.rows),
         },
         partition_key=partition,
     )
+    others = f", {load.other_seasons} of other seasons left out" if load.other_seasons else ""
     context.log.info(
         f"{staging_table(load.extract.source)} {partition}: {load.rows_in} records in, "
-        f"{len(load.rows)} loaded, {len(load.rejections)} quarantined ({load.extract.location})"
+        f"{len(load.rows)} loaded, {len(load.rejections)} quarantined{others} "
+        f"({load.extract.location})"
     )
 
 

@@ -6,6 +6,7 @@ DataFrame of the staging dtypes from the columns. `assets.prospects.rules` says 
 fields each source has and which checks they pass."""
 
 import json
+import math
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -111,6 +112,10 @@ class _Fields:
 
     def number(self, name: str) -> list[float | None]:
         return self._typed(name, _number_value, "is not a number")
+
+    def nearest_whole(self, name: str) -> list[int | None]:
+        """A number rounded to the nearest whole one, halves up (`73.5` -> 74)."""
+        return [None if v is None else math.floor(v + 0.5) for v in self.number(name)]
 
     def height(self, name: str, pattern: re.Pattern, example: str) -> list[int | None]:
         problem = f"is not feet-inches like {example} (inches 0-11)"

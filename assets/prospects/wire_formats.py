@@ -1,6 +1,9 @@
 """The NFL draft prospect sources' file layouts, and one parser per source into `RawRecord`s.
 
-- NFL.com combine measurements in the nflverse `combine` CSV layout (`NA` = missing).
+- NFL.com combine measurements in the nflverse `combine` CSV layout (`NA` = missing), or
+  in nfl_data_py's `combine.csv` layout (inches, 10/20-yard splits, empty = missing).
+  Pro Football Reference's draft "Get as CSV" export is recognised and refused: it holds
+  draft results, not combine measurements (docs/prospects.md, "Layouts").
 - College Football Reference "Get table as CSV": an over-header row, then a header whose
   names repeat (`Yds` under Rushing and Receiving); columns are told apart by position.
 - PFF grades CSV export (empty cell = missing; exports may carry a BOM and CRLF).
@@ -28,6 +31,18 @@ NFL_COLUMNS = (
     "school,ht,wt,forty,bench,vertical,broad_jump,cone,shuttle"
 ).split(",")
 NFL_MISSING = {"NA", ""}
+# nfl_data_py's data/combine.csv: every season in one file, height in inches (`73.875`),
+# the 10- and 20-yard splits of the forty, empty cell = missing, CRLF.
+NFL_DATA_PY_COLUMNS = (
+    "name,college,height,weight,vert,broad,bench,shuttle,cone,10yd,20yd,40yd,season,position"
+).split(",")
+NFL_LAYOUTS = {  # name -> (columns, the cell values that mean missing)
+    "nflverse combine CSV": (NFL_COLUMNS, NFL_MISSING),
+    "nfl_data_py combine CSV": (NFL_DATA_PY_COLUMNS, {""}),
+}
+# Pro Football Reference's draft table, as "Get as CSV" writes it (an over-header row may
+# come first; names repeat: Att, Yds, TD, Int; the player is `Name\PfrId`).
+PFR_DRAFT_LEAD = ["Rnd", "Pick", "Tm", "Player"]
 
 # CFR: the groups of the over-header and their prefix in field names ("Rushing" + "Yds" ->
 # "rush_yds"); a header equal to its group's prefix ("Rec" under Receiving) is just "rec".
@@ -147,17 +162,38 @@ def _csv_records(
 
 
 def parse_nfl(path: Path) -> list[RawRecord]:
-    """nflverse combine CSV: the exact column list, `NA` (or an empty cell) = missing."""
+    """NFL.com combine CSV in one of `NFL_LAYOUTS`, told apart by the exact header: the
+    nflverse layout (`NA` or an empty cell = missing) or nfl_data_py's (empty = missing).
+    Records keep the layout's own field names; the rules read either."""
     path = Path(path)
-    expected = "nflverse combine CSV with header " + ",".join(NFL_COLUMNS[:3]) + ",..."
+    expected = " or ".join(
+        f"{name} columns {','.join(columns)}" for name, (columns, _) in NFL_LAYOUTS.items()
+    )
     lines = _csv_lines(_read_text(path, expected))
     header = _cells(lines[0])
-    if header != NFL_COLUMNS:
+    for columns, missing in NFL_LAYOUTS.values():
+        if header == columns:
+            return _csv_records(path, "nfl", columns, lines[1:], missing)
+    if any(_cells(line)[:4] == PFR_DRAFT_LEAD for line in lines[:2]):
         raise ProspectFileError(
-            f"{path}: header has {header_difference(header, NFL_COLUMNS)}; expected nflverse "
-            f"combine CSV columns {','.join(NFL_COLUMNS)}"
+            f"{path}: a Pro Football Reference draft table ({','.join(PFR_DRAFT_LEAD)},...): "
+            f"draft results, not combine measurements, are not loaded; expected {expected}"
         )
-    return _csv_records(path, "nfl", NFL_COLUMNS, lines[1:], NFL_MISSING)
+    raise ProspectFileError(
+        f"{path}: header has {header_difference(header, _closest_layout(header))}; "
+        f"expected {expected}"
+    )
+
+
+def _closest_layout(header: list[str]) -> list[str]:
+    """The layout a wrong header is compared against: nfl_data_py's when it has more than
+    half of its columns and a larger share of them than of nflverse's, else nflverse's."""
+    shares = [
+        (len(set(header) & set(columns)) / len(columns), columns)
+        for columns, _ in NFL_LAYOUTS.values()
+    ]
+    (nflverse_share, nflverse), (other_share, other) = shares
+    return other if other_share > 0.5 and other_share > nflverse_share else nflverse
 
 
 def header_difference(header: list[str], expected: list[str], limit: int = 5) -> str:

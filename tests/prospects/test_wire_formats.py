@@ -184,7 +184,9 @@ def test_nfl_header_error_names_the_columns(tmp_path, header, said):
         wf.parse_nfl(path)
     text = str(info.value)
     assert text.startswith(f"{path}: ") and said in text and "\n" not in text
-    assert text.endswith("expected nflverse combine CSV columns " + NFL_HEADER)
+    # Both layouts the NFL source reads are named, nflverse's first.
+    ndp = "nfl_data_py combine CSV columns " + ",".join(wf.NFL_DATA_PY_COLUMNS)
+    assert text.endswith(f"expected nflverse combine CSV columns {NFL_HEADER} or {ndp}")
 
 
 @pytest.mark.parametrize(
