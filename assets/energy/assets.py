@@ -418,9 +418,11 @@ def commodity_prices(context: dg.AssetExecutionContext, warehouse: Warehouse):
         )
 
     # Each month's materialization carries that month's own figures.
-    months = canonical.groupby(canonical["price_date"].map(month_key))
+    # Iterated, not `get_group`: pandas takes a one-row grouping Series for a one-key list and
+    # raises KeyError on the month of a lone row (a quarterly series has one a month).
+    months = dict(iter(canonical.groupby(canonical["price_date"].map(month_key))))
     for partition in context.partition_keys:
-        month = months.get_group(partition) if partition in months.groups else canonical[:0]
+        month = months.get(partition, canonical[:0])
         context.add_asset_metadata(
             {
                 "window": month_window(partition),

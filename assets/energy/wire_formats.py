@@ -4,7 +4,8 @@ One parser per format serves both modes: live responses and the generated sample
 are the same JSON documents, so sample mode exercises the code that live mode runs.
 
 - EIA API v2 `/{route}/data/` pages: `{"response": {"total": "4321", "data": [...]}}`;
-  `total` and every `value` arrive as strings.
+  the facet route sends `total` and every `value` as strings, the series-id route as JSON
+  numbers (recorded answers, tests/data/real/energy): both are read, values kept as text.
 - FRED `series/observations`: values are strings, "." means missing; each observation
   carries its vintage (`realtime_start`).
 - Yahoo Finance v8 `chart`: parallel arrays (`timestamp`, `indicators.quote[0].close`, ...)
@@ -166,7 +167,7 @@ def _list(body: dict, key: str, what: str) -> list:
 
 
 def eia_total(body: Any) -> int:
-    """`response.total` of an EIA v2 page (sent as a string) as an int."""
+    """`response.total` of an EIA v2 page (a string, or a number on the series-id route)."""
     response = _dict(body, "response", "EIA v2 response")
     try:
         return int(response.get("total"))
