@@ -1,7 +1,7 @@
 """Market assets: per Databento schema, a staging table and a canonical table, loaded in one
 streaming pass over the partition's DBN file.
 
-For each partition of the run (a day for ohlcv-1m and trades, a month for ohlcv-1d,
+For each partition of the run (a day for the intraday schemas, a month for ohlcv-1d,
 statistics and definition), the source's `.dbn.zst` file is read `market.chunk_records`
 records at a time; each chunk goes through the record rules (assets/market/validation.py),
 its valid records to `staging.market_<schema>` as received (fixed-point prices, nanosecond
@@ -331,8 +331,8 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
                 group_name=GROUP,
                 kinds={"python", settings.warehouse_engine()},
                 description=f"Databento {schema} records as received (fixed-point prices, "
-                f"ns times), {grain} per partition, after record rules M-R01..M-R11 "
-                f"(rejects in quarantine.{table}).",
+                f"ns times), {grain} per partition, after record rules "
+                f"{', '.join(validation.SCHEMA_RULES[schema])} (rejects in quarantine.{table}).",
                 deps=deps,
                 partitions_def=partitions,
             ),

@@ -21,6 +21,14 @@ UNIQUE_KEYS = {
     "trades": ("instrument_id", "received_at", "sequence"),
     "statistics": ("instrument_id", "stat_type", "trading_date", "received_at", "sequence"),
     "definition": ("instrument_id", "partition_date"),
+    "ohlcv-1s": ("instrument_id", "bar_start"),
+    "ohlcv-1h": ("instrument_id", "bar_start"),
+    "tbbo": ("instrument_id", "received_at", "sequence"),
+    # Several top-of-book events can share a packet (received_at, sequence): the event too.
+    "mbp-1": ("instrument_id", "received_at", "sequence", "action", "side", "price", "size"),
+    "bbo-1s": ("instrument_id", "sampled_at"),
+    "bbo-1m": ("instrument_id", "sampled_at"),
+    "status": ("instrument_id", "received_at", "action", "reason", "trading_event"),
 }
 PRICE_COLUMNS = {
     "ohlcv-1d": ("open", "high", "low", "close"),
@@ -28,6 +36,14 @@ PRICE_COLUMNS = {
     "trades": ("price",),
     "statistics": ("price",),
     "definition": ("tick",),
+    "ohlcv-1s": ("open", "high", "low", "close"),
+    "ohlcv-1h": ("open", "high", "low", "close"),
+    # Null (an empty side, no trade yet) is not a bad price: only a present one is judged.
+    "tbbo": ("price", "bid_price", "ask_price"),
+    "mbp-1": ("price", "bid_price", "ask_price"),
+    "bbo-1s": ("last_price", "bid_price", "ask_price"),
+    "bbo-1m": ("last_price", "bid_price", "ask_price"),
+    "status": (),  # no price
 }
 
 
@@ -48,8 +64,9 @@ def canonical_checks(
     keys = _quoted_columns(UNIQUE_KEYS[schema])
     # Finite and above zero, in SQL both engines run: NaN sorts above every number in
     # DuckDB and PostgreSQL alike, so the upper bound (the largest double) excludes it and inf.
-    bad_price = " OR ".join(
-        f'NOT ("{p}" > 0 AND "{p}" <= {FLOAT_MAX!r})' for p in PRICE_COLUMNS[schema]
+    bad_price = (
+        " OR ".join(f'NOT ("{p}" > 0 AND "{p}" <= {FLOAT_MAX!r})' for p in PRICE_COLUMNS[schema])
+        or "FALSE"
     )
     if schema == "statistics":  # a quantity statistic has no price
         bad_price = f"stat_type IN (1, 3, 4, 5, 11, 13) AND ({bad_price})"

@@ -16,13 +16,21 @@ from headwater import settings
 from headwater.config import ClockTime, TimeZone, load_section
 
 # Schema -> partition grain: intraday schemas by day, daily-resolution ones by month (ten
-# years of daily bars are ~120 partitions, not 2,500).
+# years of daily bars are ~120 partitions, not 2,500). Second and hour bars, quotes and
+# trading status are intraday: a day of them is one partition (docs/market.md, Schemas).
 SCHEMAS: dict[str, Literal["daily", "monthly"]] = {
     "ohlcv-1d": "monthly",
     "statistics": "monthly",
     "definition": "monthly",
     "ohlcv-1m": "daily",
     "trades": "daily",
+    "ohlcv-1s": "daily",
+    "ohlcv-1h": "daily",
+    "tbbo": "daily",
+    "mbp-1": "daily",
+    "bbo-1s": "daily",
+    "bbo-1m": "daily",
+    "status": "daily",
 }
 INTRADAY = tuple(s for s, grain in SCHEMAS.items() if grain == "daily")
 MONTHLY = tuple(s for s, grain in SCHEMAS.items() if grain == "monthly")

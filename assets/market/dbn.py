@@ -85,7 +85,22 @@ def record_dtype(schema: str) -> np.dtype:
     return db.DBNStore.from_bytes(bytes(metadata)).to_ndarray().dtype
 
 
+# Schemas whose records are dated by ts_recv, Databento's index time for them (what a
+# request's window selects on): a definition's ts_event is the instrument's last change; a
+# BBO's is its last update, before its interval's end (ts_recv); a status's is when the state
+# began, a day earlier in the snapshot that opens a file. Bars, trades and statistics are
+# dated by ts_event, as they always were here.
+RECEIVED_DATED = ("definition", "tbbo", "mbp-1", "bbo-1s", "bbo-1m", "status")
+
+
+def time_field(schema: str) -> str:
+    """The field that dates a record of `schema`: its partition and the M-R07 window."""
+    return "ts_recv" if schema in RECEIVED_DATED else "ts_event"
+
+
 def expected_rtypes(schema: str) -> set[int]:
+    """The record types a file of `schema` may hold: the schema's own (tbbo and mbp-1 both
+    carry MBP_1, bbo-1s BBO_1S, bbo-1m BBO_1M, status STATUS, as Databento's files do)."""
     rtypes = {int(dbn.RType.from_schema(dbn.Schema(schema)))}
     if schema.startswith("ohlcv-"):
         # Older files carry the generic OHLCV rtype; daily bars may be end-of-day bars.

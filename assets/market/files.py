@@ -34,12 +34,12 @@ from assets.market.config import INTRADAY, SCHEMAS
 
 DATA_SUFFIXES = (".dbn.zst", ".dbn")
 SIDECARS = ("metadata.json", "manifest.json", "symbology.json", "condition.json")
-# Schemas Databento has that Headwater does not load (yet), and why, for a one-line refusal.
+# Schemas Databento has that Headwater does not load (yet), and why, for a one-line refusal
+# that names what is loaded.
+_LOADED = ", ".join(SCHEMAS)
 NOT_LOADED = {
-    "mbo": "order-book events (mbo) are not loaded: Headwater keeps bars, trades, "
-    "statistics and definitions",
-    "mbp-10": "ten-level book snapshots (mbp-10) are not loaded: Headwater keeps bars, "
-    "trades, statistics and definitions",
+    "mbo": f"order-book events (mbo) are not loaded: Headwater loads {_LOADED}",
+    "mbp-10": f"ten-level book snapshots (mbp-10) are not loaded: Headwater loads {_LOADED}",
 }
 HASH_BLOCK = 1 << 20
 DAY_NS = 86_400 * 1_000_000_000
@@ -70,8 +70,9 @@ class DataFile:
 
 def time_field(schema: str) -> str:
     """What dates a record: a definition is dated by when it was sent (its ts_event is the
-    instrument's last change, often long before, and 0 in real IFEU files)."""
-    return "ts_recv" if schema == "definition" else "ts_event"
+    instrument's last change, often long before, and 0 in real IFEU files); quotes and status
+    by ts_recv too (`dbn.time_field`)."""
+    return dbn.time_field(schema)
 
 
 def partition_keys(times: np.ndarray, schema: str) -> np.ndarray:

@@ -29,7 +29,9 @@ Prices are int64 fixed point (x 1e9) on each contract's tick. Everything else (i
 noise, volumes, trades, dirt) comes from a numpy generator seeded by schema, window and
 roots: the same inputs give the same bytes.
 
-Schemas: ohlcv-1d (UTC calendar days, Sunday evening included), ohlcv-1m (a bar only for
+Schemas (the intraday ones added later, ohlcv-1s, ohlcv-1h, tbbo, mbp-1, bbo-1s, bbo-1m and
+status, with their own dirt, in `assets.market.sample_intraday`): ohlcv-1d (UTC calendar
+days, Sunday evening included), ohlcv-1m (a bar only for
 a minute with trades), trades, definition (a snapshot of every listed contract at 00:00
 UTC each day: raw_symbol, instrument id, asset, expiration, activation, tick, multiplier
 as unit_of_measure_qty...), statistics (settlement price, stat_type 3, at 19:30 UTC with
@@ -61,6 +63,7 @@ from pathlib import Path
 
 import databento_dbn as dbn
 
+from assets.market import sample_intraday
 from assets.market.dbn import DBNFileError, read_info
 from assets.market.sample_model import (
     DAY_NS,
@@ -95,6 +98,9 @@ __all__ = [
 ]
 
 DEFAULT_ROOTS = ("CL.FUT", "ES.FUT", "NG.FUT")
+# Every schema with sample files: second and hour bars, quotes and status are made by
+# assets/market/sample_intraday.py.
+ALL_SCHEMAS = SCHEMAS + sample_intraday.SCHEMAS
 
 
 # ---- paths and public entry points ---------------------------------------------------------
@@ -160,8 +166,8 @@ def write_sample(
     window still in progress at `now` (default: the current time) holds only the records
     published by then (a bar once its interval has closed), and its metadata's end is
     that minute: no record is made up for a time to come."""
-    if schema not in SCHEMAS:
-        raise ValueError(f"unknown schema {schema!r} (schemas: {', '.join(SCHEMAS)})")
+    if schema not in ALL_SCHEMAS:
+        raise ValueError(f"unknown schema {schema!r} (schemas: {', '.join(ALL_SCHEMAS)})")
     if not start < end:
         raise ValueError(f"empty window: start {start} must be before end {end}")
     if start < WALK_START or end > WALK_END:
@@ -171,7 +177,8 @@ def write_sample(
         raise ValueError(f"roots repeat: {', '.join(roots)}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    gen = _Generator(schema, start, end, specs, cutoff_ns(now))
+    kind = sample_intraday.IntradayGenerator if schema in sample_intraday.SCHEMAS else _Generator
+    gen = kind(schema, start, end, specs, cutoff_ns(now))
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:

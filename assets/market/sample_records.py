@@ -92,6 +92,8 @@ def _file_end(start: date, end: date, cutoff: int) -> int:
 
 
 class _Generator:
+    dirt = DIRT  # schema -> dirt kinds (a subclass adds its schemas')
+
     def __init__(self, schema: str, start: date, end: date, specs: list[RootSpec], cutoff: int):
         self.schema = schema
         self.start, self.end = start, end
@@ -130,9 +132,8 @@ class _Generator:
 
     # -- records
 
-    def chunks(self) -> Iterator[np.ndarray]:
-        step = CHUNK_DAYS[self.schema]
-        days = (self.end - self.start).days
+    def _plan(self):
+        """Days built at once, and what builds them (a subclass adds schemas)."""
         build = {
             "ohlcv-1m": self._ohlcv_1m,
             "ohlcv-1d": self._ohlcv_1d,
@@ -140,6 +141,11 @@ class _Generator:
             "statistics": self._statistics,
             "definition": self._definitions,
         }[self.schema]
+        return CHUNK_DAYS[self.schema], build
+
+    def chunks(self) -> Iterator[np.ndarray]:
+        step, build = self._plan()
+        days = (self.end - self.start).days
         for offset in range(0, days, step):
             first = self.start + timedelta(days=offset)
             if self.cutoff is not None and _ns(first) > self.cutoff:
@@ -387,7 +393,7 @@ class _Generator:
 
     def _dirty(self, records: np.ndarray, first: bool, last: bool) -> np.ndarray:
         """Add the documented dirt to a freshly built chunk (changed in place)."""
-        kinds = list(DIRT[self.schema])
+        kinds = list(self.dirt[self.schema])
         n = len(records)
         rng = self.rng
         if n < DIRT_MIN_PER_KIND * len(kinds):
@@ -453,20 +459,28 @@ class _Generator:
                 step = DAY_NS if self.schema == "ohlcv-1d" else MINUTE_NS
                 if first:
                     idx = pick(count=1)
-                    early = records[idx].copy()
-                    early["ts_event"] = self.start_ns - step
+                    early = self._restamp(records[idx].copy(), self.start_ns - step)
                     extra.append((np.zeros(1, dtype=np.int64), early))
                 if last:
                     idx = pick(count=1)
-                    late = records[idx].copy()
-                    late["ts_event"] = self.end_ns
+                    late = self._restamp(records[idx].copy(), self.end_ns)
                     extra.append((np.full(1, n, dtype=np.int64), late))
+            else:
+                self._more_dirt(kind, records, pick, tick)
         if extra:
             positions = np.concatenate([p for p, _ in extra])
             rows = np.concatenate([r for _, r in extra])
             order = np.argsort(positions, kind="stable")
             records = np.insert(records, positions[order], rows[order])
         return records
+
+    def _restamp(self, records: np.ndarray, t: int) -> np.ndarray:
+        """Records moved to time `t` (outside the window): ts_event here."""
+        records["ts_event"] = t
+        return records
+
+    def _more_dirt(self, kind: str, records: np.ndarray, pick, tick) -> None:
+        raise ValueError(f"unknown dirt kind {kind!r}")
 
 
 class _Columns:

@@ -42,8 +42,21 @@ from assets.market.validation import latest_mask
 from headwater import settings
 
 RULES_DIR = settings.REPO_ROOT / "config" / "market" / "transform"
-SCHEMAS = ("ohlcv-1d", "ohlcv-1m", "trades", "definition", "statistics")
-KNOWN_SCHEMAS = SCHEMAS + ("ohlcv-1s", "ohlcv-1h")
+SCHEMAS = (
+    "ohlcv-1d",
+    "ohlcv-1m",
+    "trades",
+    "definition",
+    "statistics",
+    "ohlcv-1s",
+    "ohlcv-1h",
+    "tbbo",
+    "mbp-1",
+    "bbo-1s",
+    "bbo-1m",
+    "status",
+)
+KNOWN_SCHEMAS = SCHEMAS
 KEYS = (
     "schema",
     "fields",

@@ -24,6 +24,18 @@ Rules:
         and the earlier publication is kept, not rejected.
   M-R10 a quantity statistic (open interest, cleared volume) is UNDEF_STAT_QUANTITY
   M-R11 definition without raw_symbol, asset, expiration or a positive tick
+  M-R12 crossed book: the bid above the ask (tbbo, mbp-1, bbo-1s, bbo-1m; a side without a
+        price is not compared)
+  M-R13 a book side with contracts but no price: bid or ask UNDEF_PRICE while its size is
+        not zero. An empty side (UNDEF_PRICE, size 0) is a real one-sided book: kept, its
+        price null in canonical.
+  M-R14 a status action, reason or trading event that is not a code Databento defines
+        (databento_dbn StatusAction, StatusReason, TradingEvent)
+  M-R15 a status flag (is_trading, is_quoting, is_short_sell_restricted) other than Y, N or
+        ~ (not known)
+
+Quotes and status are dated by ts_recv (M-R07), Databento's index time for them
+(`dbn.time_field`); bars, trades and statistics by ts_event.
 
 Duplicates are found within the array passed and, with a `SeenRecords` carried from
 chunk to chunk, against every earlier chunk of the load: a duplicate is caught however
@@ -39,10 +51,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+import databento_dbn as dbn
 import duckdb
 import numpy as np
 import pyarrow as pa
 
+from assets.market.dbn import time_field
 from headwater.quality import QUARANTINE_SCHEMA
 
 UNDEF_PRICE = np.int64(2**63 - 1)
@@ -63,6 +77,10 @@ RULES: dict[str, str] = {
     "M-R09": "exact duplicate of an earlier record",
     "M-R10": "quantity statistic (open interest, cleared volume) is UNDEF_STAT_QUANTITY",
     "M-R11": "definition lacks raw_symbol, asset, expiration or a positive min_price_increment",
+    "M-R12": "crossed book: the bid is above the ask",
+    "M-R13": "a book side has contracts but no price (bid or ask UNDEF_PRICE, size not 0)",
+    "M-R14": "status action, reason or trading event is not a code Databento defines",
+    "M-R15": "status flag (is_trading, is_quoting, is_short_sell_restricted) is not Y, N or ~",
 }
 RULE_IDS = np.array(list(RULES), dtype=object)
 REASONS = np.array(list(RULES.values()), dtype=object)
@@ -70,6 +88,11 @@ REASONS = np.array(list(RULES.values()), dtype=object)
 # StatType codes (databento_dbn.StatType) whose `price`, or `quantity`, is the value.
 PRICE_STATS = np.array([1, 2, 3, 4, 5, 7, 8, 10, 11, 13, 16, 17, 18, 20, 24, 25, 26, 10002])
 QUANTITY_STATS = np.array([6, 9, 19, 10001])
+# The codes Databento defines for a status record (databento_dbn's own enums).
+STATUS_ACTIONS = np.array([int(a.value) for a in dbn.StatusAction.variants()])
+STATUS_REASONS = np.array([int(r.value) for r in dbn.StatusReason.variants()])
+TRADING_EVENTS = np.array([int(e.value) for e in dbn.TradingEvent.variants()])
+STATUS_FLAGS = np.array([b"Y", b"N", b"~"])
 
 
 @dataclass(frozen=True)
@@ -386,6 +409,85 @@ def validate_definitions(
     )
 
 
+def _book(records: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """M-R12 and M-R13 on the top of the book (bid_px_00, ask_px_00 and their sizes)."""
+    bid, ask = records["bid_px_00"], records["ask_px_00"]
+    no_bid, no_ask = bid == UNDEF_PRICE, ask == UNDEF_PRICE
+    return [
+        (_rule("M-R12"), ~no_bid & ~no_ask & (bid > ask)),
+        (
+            _rule("M-R13"),
+            (no_bid & (records["bid_sz_00"] != 0)) | (no_ask & (records["ask_sz_00"] != 0)),
+        ),
+    ]
+
+
+def _negative_sizes(records: np.ndarray) -> np.ndarray:
+    """A trade or level size, or an order count, in the top half of its unsigned range."""
+    wrapped = np.zeros(len(records), dtype=bool)
+    for name in ("size", "bid_sz_00", "ask_sz_00", "bid_ct_00", "ask_ct_00"):
+        wrapped |= records[name] > np.uint32(2**31 - 1)
+    return wrapped
+
+
+def validate_quotes(
+    records: np.ndarray,
+    window: tuple,
+    known_ids,
+    seen: SeenRecords | None = None,
+    schema: str = "bbo-1s",
+) -> Validated:
+    """Rules for tbbo (trades with the book before them), mbp-1 (every top-of-book event)
+    and bbo-1s/bbo-1m (the book at each interval's end). A bbo's `price` is the last trade's,
+    undefined before any trade: not a rule. An mbp-1 book clear (action R) has no price."""
+    none = np.zeros(len(records), dtype=bool)
+    no_price = zero_trade = none
+    if schema in ("tbbo", "mbp-1"):
+        no_price = (records["price"] == UNDEF_PRICE) & (records["action"] != b"R")
+    if schema == "tbbo":  # every tbbo record is a trade
+        zero_trade = records["size"] == 0
+    rules = [
+        (_rule("M-R01"), no_price),
+        (_rule("M-R05"), _negative_sizes(records)),
+        (_rule("M-R06"), zero_trade),
+        (_rule("M-R07"), _window(records, window, time_field(schema))),
+        (_rule("M-R08"), _unknown(records, known_ids)),
+        (_rule("M-R09"), duplicates(records, seen)),
+        *_book(records),
+    ]
+    return _first_failure(records, rules)
+
+
+def validate_status(
+    records: np.ndarray, window: tuple, known_ids, seen: SeenRecords | None = None
+) -> Validated:
+    unknown_code = (
+        ~np.isin(records["action"], STATUS_ACTIONS)
+        | ~np.isin(records["reason"], STATUS_REASONS)
+        | ~np.isin(records["trading_event"], TRADING_EVENTS)
+    )
+    bad_flag = np.zeros(len(records), dtype=bool)
+    for name in ("is_trading", "is_quoting", "is_short_sell_restricted"):
+        bad_flag |= ~np.isin(records[name], STATUS_FLAGS)
+    return _first_failure(
+        records,
+        [
+            (_rule("M-R07"), _window(records, window, time_field("status"))),
+            (_rule("M-R08"), _unknown(records, known_ids)),
+            (_rule("M-R09"), duplicates(records, seen)),
+            (_rule("M-R14"), unknown_code),
+            (_rule("M-R15"), bad_flag),
+        ],
+    )
+
+
+def _quotes(schema: str):
+    def validate_schema(records, window, known_ids, seen=None) -> Validated:
+        return validate_quotes(records, window, known_ids, seen, schema=schema)
+
+    return validate_schema
+
+
 VALIDATORS = {
     "ohlcv-1s": validate_ohlcv,
     "ohlcv-1m": validate_ohlcv,
@@ -393,7 +495,24 @@ VALIDATORS = {
     "ohlcv-1d": validate_ohlcv,
     "trades": validate_trades,
     "statistics": validate_statistics,
+    **{schema: _quotes(schema) for schema in ("tbbo", "mbp-1", "bbo-1s", "bbo-1m")},
+    "status": validate_status,
 }
+
+# The rules each schema's records go through, for the assets' descriptions and docs.
+SCHEMA_RULES = {
+    "definition": ("M-R07", "M-R09", "M-R11"),
+    "ohlcv-1s": ("M-R01", "M-R02", "M-R03", "M-R04", "M-R05", "M-R06", "M-R07", "M-R08", "M-R09"),
+    "trades": ("M-R01", "M-R05", "M-R06", "M-R07", "M-R08", "M-R09"),
+    "statistics": ("M-R01", "M-R05", "M-R07", "M-R08", "M-R09", "M-R10"),
+    "tbbo": ("M-R01", "M-R05", "M-R06", "M-R07", "M-R08", "M-R09", "M-R12", "M-R13"),
+    "mbp-1": ("M-R01", "M-R05", "M-R07", "M-R08", "M-R09", "M-R12", "M-R13"),
+    "bbo-1s": ("M-R05", "M-R07", "M-R08", "M-R09", "M-R12", "M-R13"),
+    "status": ("M-R07", "M-R08", "M-R09", "M-R14", "M-R15"),
+}
+for _bars in ("ohlcv-1m", "ohlcv-1h", "ohlcv-1d"):
+    SCHEMA_RULES[_bars] = SCHEMA_RULES["ohlcv-1s"]
+SCHEMA_RULES["bbo-1m"] = SCHEMA_RULES["bbo-1s"]
 
 
 def validate(

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
+from assets.market import config as market_config
 from assets.market.definitions import CONFIG, DAY_TAG
 from definitions import defs
 from headwater.cli.runs import run_job
@@ -16,7 +17,8 @@ from tests.schedule_ticks import code_location, ticks_between
 CHICAGO = ZoneInfo("America/Chicago")
 schedule = defs.resolve_schedule_def("market_after_close")
 sensor = defs.resolve_sensor_def("market_intraday_after_close")
-SCHEMAS = ("definition", "ohlcv-1d", "statistics", "ohlcv-1m", "trades")
+# Every schema Headwater loads, definitions first (the others depend on them).
+SCHEMAS = ("definition", *(s for s in market_config.SCHEMAS if s != "definition"))
 
 # ---- the schedule ---------------------------------------------------------------------------
 

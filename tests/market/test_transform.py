@@ -12,6 +12,7 @@ from assets.market import dbn as mdbn
 from assets.market import sample_data as sd
 from assets.market import transform as tr
 from assets.market import validation as v
+from assets.market.config import SCHEMAS
 
 UNDEF = int(v.UNDEF_PRICE)
 T0 = v.to_ns(date(2025, 1, 6))
@@ -188,7 +189,7 @@ def test_apply_refuses_records_of_another_schema():
 
 def test_shipped_rule_files_load_and_name_themselves():
     loaded = tr.load_all()
-    assert set(loaded) == {"ohlcv-1d", "ohlcv-1m", "trades", "definition", "statistics"}
+    assert set(loaded) == set(SCHEMAS)  # a rule file for every schema Headwater loads
     assert loaded["trades"].path == "config/market/transform/trades.yaml"
 
 
