@@ -30,12 +30,26 @@ TEST_WORKERS ?= 2
 
 .PHONY: setup demo dev check test lint bench clean
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+# uv installs the environment from uv.lock (docs/operations.md, "Set-up"): the uv on PATH
+# when it is the version pyproject.toml requires, else that version fetched from PyPI into
+# .tools/ (not in git).
+UV_VERSION := $(shell sed -n 's/^required-version = "==\(.*\)"/\1/p' pyproject.toml)
+UV_HOME := .tools/uv-$(UV_VERSION)
+UV ?= $(or $(shell uv --version 2>/dev/null | grep -q '^uv $(UV_VERSION)\b' && command -v uv),$(UV_HOME)/bin/uv)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[dev]"
+# With the machine's pip when python3 has one, else a throwaway venv's (python3-venv, as before).
+$(UV_HOME)/bin/uv:
+	if $(PYTHON) -m pip --version >/dev/null 2>&1; then \
+	  PIP_ROOT_USER_ACTION=ignore $(PYTHON) -m pip install --quiet --disable-pip-version-check \
+	    --upgrade --target $(UV_HOME) uv==$(UV_VERSION); \
+	else \
+	  $(PYTHON) -m venv $(UV_HOME) && $(UV_HOME)/bin/pip install --quiet uv==$(UV_VERSION); \
+	fi
+
+# --locked: a pyproject.toml changed without `uv lock` stops here rather than installing the
+# old lock. The venv is the machine's python3; pyproject.toml's [tool.uv] forbids downloads.
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --quiet --locked --extra dev --python $(PYTHON)
 	touch $@
 
 # dagster-dbt loads the manifest at import: parse once here, never at import time.

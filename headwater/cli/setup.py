@@ -5,7 +5,6 @@ run), or say in one line what is wrong."""
 import sys
 
 from headwater import settings
-from resources.warehouses import warehouse
 
 
 def main() -> int:
@@ -18,6 +17,10 @@ def main() -> int:
     where = f" (Postgres {settings.postgres_target()})" if postgres else ""
     print(f"instance: {home}{where}")
     if settings.distributed():
+        # Imported here: the warehouses load dagster and pandas (3 s), which the local
+        # profile does not need, so a `make setup` with nothing to do stays instant.
+        from resources.warehouses import warehouse
+
         store = warehouse()
         try:
             store.check()  # creates its database when it is not there yet
