@@ -6,7 +6,7 @@ fills in (`DOMAIN`), so the commands iterate over domains and name none.
         defs=defs,
         demo_plan=[...],            # what `headwater demo` runs, in order
         status_queries={...},       # what `headwater status` reads from the warehouse ...
-        freshness=freshness_rows,   # ... and how it judges it
+        freshness=freshness_rows,   # ... and shows beside its freshness policies' states
         ingest=EnergyIngest(),      # the APIs `headwater ingest --api` loads, and the plan
     )
 
@@ -58,5 +58,8 @@ class Domain:
     # name -> (table, static SQL); each runs only when its table exists, and its rows
     # (key, value) reach `freshness` as a dict.
     status_queries: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # Its rows of `headwater status`'s freshness: its assets' freshness policies (on the
+    # specs in `defs`, evaluated by the daemon) with the newest data beside them
+    # (headwater.freshness.policy_rows), or why it has none.
     freshness: Callable[[StatusInputs], list[Freshness]] | None = None
     ingest: Ingest | None = None

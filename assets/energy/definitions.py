@@ -3,7 +3,7 @@
 import dagster as dg
 
 from assets.energy import automation, status
-from assets.energy.assets import commodity_prices, monthly_partitions, staging_assets
+from assets.energy.assets import CONFIG, commodity_prices, monthly_partitions, staging_assets
 from assets.energy.checks import prices_are_fresh
 from assets.energy.config import load_energy_config
 from assets.energy.ingest import EnergyIngest
@@ -11,6 +11,7 @@ from assets.energy.marts import energy_marts
 from assets.energy.sources import EIAResource, FREDResource, YahooFinanceResource
 from headwater import settings
 from headwater.domain import Domain
+from headwater.freshness import with_policies
 
 
 def energy_source_resources() -> dict:
@@ -30,7 +31,9 @@ def energy_source_resources() -> dict:
 
 
 defs = dg.Definitions(
-    assets=[*staging_assets, commodity_prices, energy_marts],
+    assets=with_policies(
+        [*staging_assets, commodity_prices, energy_marts], status.freshness_policies(CONFIG)
+    ),
     asset_checks=[prices_are_fresh],
     jobs=[automation.daily_prices_job, automation.marts_job, *automation.source_jobs.values()],
     schedules=[automation.daily_schedule],

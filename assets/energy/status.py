@@ -1,58 +1,30 @@
-"""What `headwater status` reads of energy and how fresh it must be.
+"""How fresh energy must be, and what `headwater status` shows beside it.
 
-Fresh when the newest price per commodity in canonical.commodity_prices (and per source in
-staging) is at most `energy.freshness_business_days` business days behind the last
-business day before today: the rule of the check prices_are_fresh (W-04). The canonical
-prices count for the domain; the sources are shown beside them.
+The canonical prices are due every weekday by an hour after the daily schedule's time
+(`energy.schedule_time` + GRACE, in `energy.schedule_timezone`): a Dagster freshness policy
+(headwater.freshness), evaluated by the daemon and shown in the UI. Whether the prices
+themselves are recent (the sources publish a business day or more late) is the check
+prices_are_fresh (W-04, `energy.freshness_business_days`), not the policy.
 """
 
-from assets.energy.config import SOURCES, load_energy_config
-from headwater.freshness import Freshness, StatusInputs, as_date, business_days_rule
+import dagster as dg
+
+from assets.energy.assets import CANONICAL_KEY
+from assets.energy.config import EnergyConfig
+from headwater.freshness import Freshness, StatusInputs, as_text, policy_rows, weekday_deadline
 
 STATUS_QUERIES = {
     "energy_canonical": (
         "canonical.commodity_prices",
-        "SELECT commodity, max(price_date) FROM canonical.commodity_prices GROUP BY 1",
+        "SELECT 'newest', max(price_date) FROM canonical.commodity_prices",
     ),
-    **{
-        f"energy_{src}": (
-            f"staging.{src}_prices",
-            f"SELECT '{src}', max(price_date) FROM staging.{src}_prices",
-        )
-        for src in SOURCES
-    },
 }
 
 
+def freshness_policies(cfg: EnergyConfig) -> dict[dg.AssetKey, dg.FreshnessPolicy]:
+    return {CANONICAL_KEY: weekday_deadline(cfg.schedule_time, cfg.schedule_timezone)}
+
+
 def freshness(inputs: StatusInputs) -> list[Freshness]:
-    cfg = load_energy_config()
-    today = inputs.now.astimezone().date()
-    setting = "energy.freshness_business_days"
-    rows = []
-    for src in SOURCES:
-        found = (inputs.facts.get(f"energy_{src}") or {}).get(src)
-        rows.append(
-            business_days_rule(
-                "energy",
-                f"{src} (staging)",
-                as_date(found),
-                today,
-                cfg.freshness_business_days,
-                False,
-                setting,
-            )
-        )
-    canonical = inputs.facts.get("energy_canonical") or {}
-    for name in cfg.commodities:
-        rows.append(
-            business_days_rule(
-                "energy",
-                f"{name} (canonical)",
-                as_date(canonical.get(name)),
-                today,
-                cfg.freshness_business_days,
-                True,
-                setting,
-            )
-        )
-    return rows
+    newest = (inputs.facts.get("energy_canonical") or {}).get("newest")
+    return policy_rows("energy", inputs, {CANONICAL_KEY.to_user_string(): as_text(newest)})

@@ -29,6 +29,7 @@ from assets.market.marts import market_marts
 from assets.market.sources import DatabentoSource
 from headwater import settings
 from headwater.domain import Domain
+from headwater.freshness import with_policies
 from headwater.policies import max_runtime
 
 __all__ = ["CONFIG", "ingest_run_config", "job_name", "partitions_for"]
@@ -139,7 +140,7 @@ def market_source() -> DatabentoSource:
 
 
 defs = dg.Definitions(
-    assets=[*load_assets.values(), market_marts],
+    assets=with_policies([*load_assets.values(), market_marts], status.freshness_policies(CONFIG)),
     jobs=[*schema_jobs.values(), daily_close_job, intraday_job, marts_job],
     schedules=[after_close_schedule],
     sensors=[

@@ -59,6 +59,9 @@ class ProspectsConfig(_Strict):
     snapshot_start: date = date(2026, 1, 1)  # first day of the daily snapshot partitions
     schedule_time: ClockTime = "07:00"
     schedule_timezone: TimeZone = "America/New_York"
+    # Freshness policy of the snapshot (assets/prospects/status.py): WARN when the newest is
+    # more than this many days (and an hour) old, FAIL a day later.
+    snapshot_max_age_days: int = Field(default=1, ge=1)
     failure_mode: Literal["fail_fast", "partial"] = "fail_fast"
 
     @field_validator("draft_years")

@@ -13,6 +13,7 @@ from assets.prospects.staging import CONFIG, staging_assets
 from headwater import settings
 from headwater.clock import TODAY
 from headwater.domain import Domain
+from headwater.freshness import with_policies
 
 
 def prospect_source_resources() -> dict:
@@ -32,7 +33,10 @@ def prospect_source_resources() -> dict:
 
 
 defs = dg.Definitions(
-    assets=[*staging_assets, prospects_reconcile, prospects_marts, daily.prospects_snapshot],
+    assets=with_policies(
+        [*staging_assets, prospects_reconcile, prospects_marts, daily.prospects_snapshot],
+        status.freshness_policies(CONFIG),
+    ),
     jobs=[daily.refresh_job, daily.snapshot_job, daily.marts_job],
     schedules=[daily.daily_schedule],
     sensors=[inbox_sensor, daily.snapshot_after_refresh, daily.automation_sensor],

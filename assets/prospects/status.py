@@ -1,16 +1,16 @@
-"""What `headwater status` reads of prospects and how fresh it must be: the newest snapshot
-in snapshots.prospects_history at most MAX_AGE_DAYS days old (today in
-`prospects.schedule_timezone`; the daily snapshot comes after the 07:00 refresh, so
-yesterday's is still fresh in the morning); each source's last load (its staging asset's
-last materialization, from the instance) by the same rule, shown beside it."""
+"""How fresh the prospects must be, and what `headwater status` shows beside it.
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
+The daily snapshot users read (snapshots/prospects) has a Dagster freshness policy
+(headwater.freshness), evaluated by the daemon and shown in the UI: WARN once the newest
+snapshot is more than `prospects.snapshot_max_age_days` days and an hour old (today's is
+late: it follows the morning refresh), FAIL a day later (a whole day is missing).
+"""
 
-from assets.prospects.config import SOURCES, load_prospects_config
-from headwater.freshness import Freshness, StatusInputs, as_date, days_rule
+import dagster as dg
 
-MAX_AGE_DAYS = 1  # today's snapshot, or yesterday's before the morning refresh
+from assets.prospects.config import ProspectsConfig
+from assets.prospects.daily import SNAPSHOT_KEY
+from headwater.freshness import Freshness, StatusInputs, as_text, max_age, policy_rows
 
 STATUS_QUERIES = {
     "prospects_snapshot": (
@@ -20,15 +20,10 @@ STATUS_QUERIES = {
 }
 
 
+def freshness_policies(cfg: ProspectsConfig) -> dict[dg.AssetKey, dg.FreshnessPolicy]:
+    return {SNAPSHOT_KEY: max_age(cfg.snapshot_max_age_days)}
+
+
 def freshness(inputs: StatusInputs) -> list[Freshness]:
-    zone = load_prospects_config().schedule_timezone
-    today = inputs.now.astimezone(ZoneInfo(zone)).date()
     snapshot = (inputs.facts.get("prospects_snapshot") or {}).get("snapshot")
-    rows = [days_rule("prospects", "snapshot", as_date(snapshot), today, MAX_AGE_DAYS, True, zone)]
-    for src in SOURCES:
-        ts = inputs.last_materialized(f"staging/prospects_{src}")
-        day = None if ts is None else datetime.fromtimestamp(ts, ZoneInfo(zone)).date()
-        row = days_rule("prospects", f"{src} (last load)", day, today, MAX_AGE_DAYS, False, zone)
-        row.note = "from the instance"
-        rows.append(row)
-    return rows
+    return policy_rows("prospects", inputs, {SNAPSHOT_KEY.to_user_string(): as_text(snapshot)})

@@ -1,5 +1,5 @@
 """What `headwater status` says of the workforce: a simulation, not time-based, so no
-freshness; the years stored and its last run instead."""
+freshness policy; the years stored and its last run instead."""
 
 from headwater.clock import local_time
 from headwater.freshness import Freshness, StatusInputs
@@ -21,16 +21,14 @@ def freshness(inputs: StatusInputs) -> list[Freshness]:
     last = f"last run {local_time(last_run)}" if last_run else "never run"
     return [
         Freshness(
-            "workforce",
-            "simulation",
-            None,
-            None,
-            None,
-            None,
-            "",
-            "n/a: simulation, not time-based",
-            "n/a",
-            True,
-            f"{stored}; {last}",
+            domain="workforce",
+            asset="",
+            status="n/a",
+            state=None,
+            policy="n/a: simulation, not time-based",
+            evaluated_by="",
+            since=None,
+            last_materialized=None,
+            note=f"{stored}; {last}",
         )
     ]

@@ -12,11 +12,12 @@ Read-only, and safe while runs are in progress:
   under the writer lock taken shared and without waiting (headwater.cli.warehouse_view):
   a run that writes is never made to fail, and a busy warehouse is reported as busy.
 
-Freshness: each domain says what it reads and how fresh it must be (its `status` module,
-through definitions.DOMAINS; docs/operations.md, "Status and history"). A domain is
-FRESH when everything its users read is fresh (canonical prices for energy; every symbol
-for market; the snapshot for prospects), NO DATA when none of it exists, STALE otherwise,
-UNKNOWN when the warehouse could not be read.
+Freshness: the Dagster freshness policies on what users read (each domain's `status`
+module: canonical prices, the daily and minute market bars, the prospects snapshot), in the
+state the daemon recorded and the UI shows; before the daemon has evaluated a policy, the
+same policy evaluated here, and the row says so (docs/operations.md, "Status and history").
+A domain is FRESH when all of them are, NO DATA when none was ever materialized, STALE when
+one is late, WARN when one is close to it.
 """
 
 import argparse
@@ -31,6 +32,7 @@ import dagster as dg
 
 from headwater import settings
 from headwater.cli import history
+from headwater.cli.status_freshness import policy_states
 from headwater.cli.status_instance import assets_report, automation_report, defined_assets
 from headwater.cli.status_text import render
 from headwater.cli.warehouse_view import read_postgres_warehouse, read_warehouse
@@ -72,9 +74,10 @@ def _load_defs() -> tuple[Any, tuple, str | None]:
         return None, (), f"the definitions do not load ({type(exc).__name__}: {first})"
 
 
-def collect() -> dict:
-    """The whole report as one JSON-ready document (the shape `--json` prints)."""
-    now = datetime.now(UTC)
+def collect(now: datetime | None = None) -> dict:
+    """The whole report as one JSON-ready document (the shape `--json` prints); `now`: the
+    time freshness is judged at (tests)."""
+    now = now or datetime.now(UTC)
     defs, domains, defs_problem = _load_defs()
     queries = {name: q for domain in domains for name, q in domain.status_queries.items()}
     view = (
@@ -102,19 +105,26 @@ def collect() -> dict:
         ]
         if defs is not None:
             groups, checks = defined_assets(defs)
+            specs = list(defs.resolve_all_asset_specs())
         else:
-            groups, checks = {}, {}
+            groups, checks, specs = {}, {}, []
         names = [domain.name for domain in domains]
         assets = assets_report(instance, names, groups, checks, window)
         automation = automation_report(instance, defs, now.timestamp())
         runs_total = instance.get_runs_count()
+        last_materialized = {
+            dg.AssetKey.from_user_string(a["key"]): datetime.fromisoformat(
+                a["last_materialization"]["timestamp"]
+            ).timestamp()
+            for a in assets
+            if a["last_materialization"]
+        }
+        policies = policy_states(instance, specs, now, automation["daemon"]["running"])
 
     def last_ts(key: str) -> float | None:
-        found = next((a for a in assets if a["key"] == key), None)
-        last = found and found["last_materialization"]
-        return datetime.fromisoformat(last["timestamp"]).timestamp() if last else None
+        return last_materialized.get(dg.AssetKey.from_user_string(key))
 
-    rows = freshness(domains, StatusInputs(view.facts, last_ts, now, view.state))
+    rows = freshness(domains, StatusInputs(view.facts, last_ts, now, view.state, policies))
     return {
         "generated_at": history.iso(now.timestamp()),
         "instance": {
@@ -152,15 +162,12 @@ def collect() -> dict:
 
 
 def freshness(domains, inputs: StatusInputs) -> list[Freshness]:
-    """Every domain's freshness rows; those read from a warehouse that could not be read
-    say UNKNOWN (rows with a note of their own come from elsewhere)."""
+    """Every domain's freshness rows, then any asset with a policy that no domain showed (a
+    policy is never hidden). The states come from the instance, so they are there also when
+    the warehouse is busy; only the newest data beside them is not."""
     rows = [row for domain in domains if domain.freshness for row in domain.freshness(inputs)]
-    if not inputs.warehouse_readable:
-        for row in rows:
-            if not row.note:
-                row.status, row.newest, row.behind = "UNKNOWN", None, None
-                row.note = f"warehouse {inputs.warehouse_state}"
-    return rows
+    shown = {row.asset for row in rows}
+    return rows + [row for key, row in inputs.policies.items() if key not in shown]
 
 
 def run(args) -> int:

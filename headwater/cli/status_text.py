@@ -45,6 +45,12 @@ def _checks_text(checks: list[dict]) -> str:
     return ", ".join(parts)
 
 
+def _evaluated(row: dict) -> str:
+    if row["evaluated_by"] == "daemon":
+        return f"daemon, since {_when(row['since'])}"
+    return row["evaluated_by"] or "-"
+
+
 def render(doc: dict) -> list[str]:
     lines = []
     zone = datetime.now().astimezone().tzname()
@@ -107,11 +113,12 @@ def render(doc: dict) -> list[str]:
     rows = [
         [
             r["domain"],
-            r["source"],
-            r["newest"] or "-",
+            r["asset"] or "-",
             r["status"],
-            "-" if r["behind"] is None else r["behind"],
-            r["threshold"],
+            _when(r["last_materialized"]) if r["last_materialized"] else "-",
+            r["newest"] or "-",
+            r["policy"],
+            _evaluated(r),
             r["note"],
         ]
         for r in fresh["rows"]
@@ -119,7 +126,17 @@ def render(doc: dict) -> list[str]:
     lines += [
         "  " + line
         for line in history.format_table(
-            ["domain", "source", "newest", "status", "behind", "threshold", "note"], rows, right={4}
+            [
+                "domain",
+                "asset",
+                "status",
+                "last materialized",
+                "newest",
+                "policy",
+                "state by",
+                "note",
+            ],
+            rows,
         )
     ]
     lines.append("")

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ from headwater.cli import status
 from headwater.clock import last_business_day_before
 from resources.warehouse import describe_holder, warehouse_lock
 from tests.conftest import REPO_ROOT
+from tests.operations.test_freshness import materialize_at
 
 BIN = Path(sys.executable).parent
 MONTHS = dg.MonthlyPartitionsDefinition(start_date="2024-01-01", end_offset=0)
@@ -119,9 +120,13 @@ def build_warehouse(path: Path) -> dict:
 
 def build_instance(home: Path) -> dict[str, str]:
     """Five runs, oldest first: success (CLI), partial (schedule, a WARN check failed),
-    failed (sensor), success with a failed ERROR check (backfill), in progress."""
+    failed (sensor), success with a failed ERROR check (backfill), in progress; and,
+    outside runs, the market's daily bars now and a prospects snapshot three days ago."""
     ids = {}
     with dg.DagsterInstance.from_config(str(home)) as instance:
+        now = datetime.now(UTC)
+        materialize_at(instance, dg.AssetKey(["snapshots", "prospects"]), now - timedelta(days=3))
+        materialize_at(instance, dg.AssetKey(["canonical", "market_ohlcv_1d"]), now)
         prices = DEFS.resolve_job_def("energy_daily_prices")
         ids["success"] = prices.execute_in_process(
             instance=instance,
@@ -234,25 +239,37 @@ def test_status_reports_warehouse_freshness_assets_and_automation(site):
         "rows": 2,
     } in wh["tables"]
 
-    rows = {(r["domain"], r["source"]): r for r in doc["freshness"]["rows"]}
-    assert rows[("energy", "WTI (canonical)")]["status"] == "FRESH"
-    assert rows[("energy", "WTI (canonical)")]["newest"] == site["days"]["fresh"].isoformat()
-    assert rows[("energy", "BRENT (canonical)")]["status"] == "STALE"
-    assert rows[("energy", "BRENT (canonical)")]["behind"] == 20  # four weeks of weekdays
-    assert "<= 2 business days" in rows[("energy", "BRENT (canonical)")]["threshold"]
-    assert rows[("energy", "NATGAS (canonical)")]["status"] == "NO DATA"
-    assert rows[("energy", "eia (staging)")]["status"] == "FRESH"
-    assert rows[("energy", "fred (staging)")]["status"] == "STALE"
-    assert rows[("market", "CL.FUT daily bars")]["status"] == "FRESH"
-    assert rows[("prospects", "snapshot")]["status"] == "FRESH"
-    assert rows[("prospects", "nfl (last load)")]["status"] == "FRESH"  # loaded just now
-    assert rows[("workforce", "simulation")]["status"] == "n/a"
-    assert "years 2025..2026 stored" in rows[("workforce", "simulation")]["note"]
+    # Freshness: the policies' states (no daemon: evaluated by status), the newest data beside.
+    rows = {r["asset"]: r for r in doc["freshness"]["rows"]}
+    assert list(rows) == [
+        "canonical/commodity_prices",
+        "",
+        "snapshots/prospects",
+        "canonical/market_ohlcv_1d",
+        "canonical/market_ohlcv_1m",
+    ]
+    prices = rows["canonical/commodity_prices"]
+    assert (prices["domain"], prices["status"], prices["state"]) == ("energy", "FRESH", "PASS")
+    assert prices["policy"] == "weekdays by 07:00 America/New_York"
+    assert prices["evaluated_by"] == "headwater status" and prices["since"] is None
+    assert prices["note"] == "not evaluated yet (the daemon evaluates freshness): evaluated here"
+    assert prices["newest"] == site["days"]["fresh"].isoformat()  # max(price_date)
+    assert prices["last_materialized"] is not None
+    snapshot = rows["snapshots/prospects"]
+    assert (snapshot["status"], snapshot["state"]) == ("STALE", "FAIL")  # three days old
+    assert snapshot["policy"] == "warn after 1 day 1 h, fail after 2 days"
+    assert snapshot["newest"] == datetime.now(ZoneInfo("America/New_York")).date().isoformat()
+    daily, minute = rows["canonical/market_ohlcv_1d"], rows["canonical/market_ohlcv_1m"]
+    assert (daily["status"], daily["newest"]) == ("FRESH", site["days"]["fresh"].isoformat())
+    assert (minute["status"], minute["state"], minute["newest"]) == ("NO DATA", "UNKNOWN", None)
+    assert minute["policy"] == "weekdays by 19:00 America/Chicago"
+    assert (rows[""]["domain"], rows[""]["status"]) == ("workforce", "n/a")
+    assert "years 2025..2026 stored" in rows[""]["note"]
     assert doc["freshness"]["domains"] == {
-        "energy": "STALE",
+        "energy": "FRESH",
         "workforce": "n/a",
-        "prospects": "FRESH",
-        "market": "FRESH",
+        "prospects": "STALE",
+        "market": "STALE",  # the minute bars were never loaded
     }
 
     assets = {a["key"]: a for a in doc["assets"]}
@@ -296,16 +313,13 @@ def test_status_reports_warehouse_freshness_assets_and_automation(site):
     assert any(ids["running"][:8] in line and "STARTED" in line for line in lines)
     assert any(line.startswith("Warehouse ") and "reachable" in line for line in lines)
     assert any(line.split()[:4] == ["canonical", "2", "0", "6"] for line in lines)
-    assert "Freshness  energy STALE, workforce n/a, prospects FRESH, market FRESH" in lines
-    brent = next(line for line in lines if "BRENT (canonical)" in line)
-    assert brent.split()[:5] == [
-        "energy",
-        "BRENT",
-        "(canonical)",
-        site["days"]["stale"].isoformat(),
-        "STALE",
-    ]
-    row = next(line for line in lines if " canonical/commodity_prices " in line)
+    assert "Freshness  energy FRESH, workforce n/a, prospects STALE, market STALE" in lines
+    stale = next(line for line in lines if line.split()[:2] == ["prospects", "snapshots/prospects"])
+    assert stale.split()[2] == "STALE"
+    assert stale.split()[5] == snapshot["newest"]  # after the last materialization's time
+    assert "warn after 1 day 1 h, fail after 2 days" in stale and "evaluated here" in stale
+    assets_part = lines[next(i for i, line in enumerate(lines) if line.startswith("Assets ")) :]
+    row = next(line for line in assets_part if " canonical/commodity_prices " in line)
     assert "2024-03-01" in row and "1 WARN (prices_are_fresh)" in row and "100%" in row
     assert "9 not run" in row
     assert any(
@@ -499,13 +513,17 @@ def test_status_while_a_run_writes_the_warehouse(site, writer):
     assert [r["run_id"] for r in doc["instance"]["in_progress"]] == [ids["running"]]
     assets = {a["key"]: a for a in doc["assets"]}
     assert assets["canonical/commodity_prices"]["last_materialization"]["run_id"] == ids["partial"]
-    assert doc["freshness"]["domains"]["energy"] == "UNKNOWN"
+    # Freshness is the instance's: there while the warehouse is busy; the newest data is not.
+    prices = next(r for r in doc["freshness"]["rows"] if r["asset"] == "canonical/commodity_prices")
+    assert (prices["status"], prices["newest"]) == ("FRESH", None)
+    assert prices["note"].endswith("; warehouse busy")
+    assert doc["freshness"]["domains"]["energy"] == "FRESH"
     assert doc["freshness"]["domains"]["workforce"] == "n/a"
     assert any(i["name"] == "energy_daily_0600" for i in doc["automation"]["items"])
 
     busy = next(line for line in text.splitlines() if line.startswith("Warehouse "))
     assert ": busy, " in busy and f"run {ids['running']} (energy_daily_prices)" in busy
-    assert "Freshness  energy UNKNOWN" in text
+    assert "Freshness  energy FRESH" in text
     assert latest.splitlines()[1].startswith(ids["running"][:8])
 
     # The writer was not disturbed: it writes again and lets go.
@@ -540,7 +558,8 @@ def test_two_readers_at_once_both_read_and_a_writer_waits_for_them(site):
         wh = doc["warehouse"]
         assert wh["reachable"] and not wh["busy"], wh
         assert {layer["layer"] for layer in wh["layers"]} >= {"staging", "canonical", "marts"}
-        assert doc["freshness"]["domains"]["energy"] == "STALE"
+        newest = {r["asset"]: r["newest"] for r in doc["freshness"]["rows"]}
+        assert newest["canonical/commodity_prices"] == site["days"]["fresh"].isoformat()
         with pytest.raises(TimeoutError, match="headwater status"):  # a writer must wait
             with warehouse_lock(site["warehouse"], timeout_s=0):
                 pass
