@@ -33,6 +33,7 @@ from assets.market import dbn, files, transform, validation
 from assets.market.checks import CHECK_DOCS, SAMPLE_ROWS, STAGING_CHECK_DOCS, canonical_checks
 from assets.market.config import MONTHLY, SCHEMAS, MarketConfig, load_market_config
 from assets.market.keys import canonical_key, staging_key, table_name
+from assets.market.lookups import add_dataset_column, definitions_loaded, symbol_table
 from assets.market.metadata import staging_metadata
 from headwater import progress, settings
 from headwater.policies import SOURCE_RETRY
@@ -150,63 +151,6 @@ def raw_table(records: np.ndarray) -> pa.Table:
     return pa.table(columns)
 
 
-def symbol_table(warehouse: Warehouse, con=None) -> transform.SymbolTable:
-    """Contracts by instrument id from canonical.market_definition (the newest definition of
-    each id), in the shape the transformation rules look symbols up in."""
-    if not warehouse.table_exists("canonical.market_definition", con):
-        rows = pa.table({"instrument_id": pa.array([], pa.uint32())})
-    else:
-        rows = warehouse.query(
-            "SELECT instrument_id, contract, root, asset, multiplier, tick, expiration "
-            "FROM (SELECT *, row_number() OVER (PARTITION BY instrument_id "
-            "ORDER BY defined_at DESC) AS newest FROM canonical.market_definition) AS ranked "
-            "WHERE newest = 1 ORDER BY instrument_id",
-            con=con,
-        )
-    n = rows.num_rows
-
-    def column(name: str, dtype) -> np.ndarray:
-        if n == 0:
-            return np.empty(0, dtype=dtype)
-        if name == "expiration":
-            return expiration_ns(rows[name])
-        return rows[name].to_numpy(zero_copy_only=False).astype(dtype)
-
-    return transform.SymbolTable(
-        instrument_id=column("instrument_id", np.uint32),
-        raw_symbol=column("contract", object),
-        parent=column("root", object),
-        asset=column("asset", object),
-        multiplier=column("multiplier", np.float64),
-        tick=column("tick", np.float64),
-        expiration=column("expiration", np.uint64),
-    )
-
-
-def expiration_ns(column: pa.ChunkedArray) -> np.ndarray:
-    """Expiration instants (as either engine returns them) as ns since the epoch, uint64;
-    a missing one as UNDEF_TIMESTAMP, which the transformation rules read as undefined."""
-    ns = column.cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64()).fill_null(-1)
-    return ns.to_numpy(zero_copy_only=False).astype(np.uint64)  # -1 wraps to UNDEF_TIMESTAMP
-
-
-def definitions_loaded(warehouse: Warehouse, con, month: date, parent: str | None) -> int:
-    """Definitions of `parent`'s contracts (None: of any) loaded for the month."""
-    if not warehouse.table_exists("canonical.market_definition", con):
-        return 0
-    if parent is None:
-        return warehouse.scalar(
-            "SELECT count(*) FROM canonical.market_definition WHERE partition_date = ?",
-            [month],
-            con,
-        )
-    return warehouse.scalar(
-        "SELECT count(*) FROM canonical.market_definition WHERE partition_date = ? AND parent = ?",
-        [month, parent],
-        con,
-    )
-
-
 def load_partition(
     warehouse: Warehouse,
     con,
@@ -219,9 +163,11 @@ def load_partition(
     symbols: transform.SymbolTable | None,
     chunk_records: int,
     layers: frozenset[str] = frozenset({"staging", "canonical"}),
+    dataset: str = "GLBX.MDP3",
 ) -> PartitionLoad:
-    """Read, validate, transform and load one partition's file for one parent symbol (see
-    the module docstring): the rows of that partition and parent are replaced in the
+    """Read, validate, transform and load one partition's file for one parent symbol of
+    `dataset` (see the module docstring): the rows of that partition, dataset and parent
+    are replaced in the
     `layers` asked for (staging with its quarantine, canonical, or both); every record is
     counted whichever are written."""
     started = time.monotonic()
@@ -283,13 +229,14 @@ def load_partition(
             yield {canonical: kept}
 
     windows = {
-        t: ("partition_date", start, end, {"parent": parent})
+        t: ("partition_date", start, end, {"dataset": dataset, "parent": parent})
         for t in (staging, canonical, quarantine)
         if t in written
     }
-    # Every market table has the partition's first day and the parent symbol whose request
-    # brought the row: a partition is replaced one parent at a time.
-    constants = {"partition_date": start, "parent": parent}
+    # Every market table has the partition's first day, the dataset and the parent symbol
+    # whose request brought the row: a partition is replaced one dataset and parent at a
+    # time (instrument ids are unique within a dataset only).
+    constants = {"partition_date": start, "dataset": dataset, "parent": parent}
     warehouse.replace_in_batches(windows, batches(), constants, con)
     if load.records_in != load.staged + load.quarantined:  # cannot happen; never let it pass
         raise RuntimeError(
@@ -392,6 +339,11 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
                 inputs = _file_inputs(context, paths, tmp)
                 symbols = sorted({r for parts in inputs.values() for r in parts})
             con = stack.enter_context(warehouse.session(memory_mb=CONFIG.load_memory_mb))
+            # Tables of an earlier version, before rows carried their dataset.
+            tables = [f"{layer}.{table}" for layer in ("staging", "canonical", "quarantine")]
+            add_dataset_column(
+                warehouse, con, ["canonical.market_definition", *tables], CONFIG.dataset
+            )
             loads = [
                 _load_one(context, warehouse, con, partition, symbols, rules, layers, inputs)
                 for partition in context.partition_keys
@@ -497,6 +449,7 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
         """Every parent's file of one partition (fetched, or split from the given files),
         then the partition's metadata."""
         source = context.resources.databento
+        dataset = source.dataset
         start, end = window_of(schema, partition)
         table_symbols = None
         if schema != "definition":
@@ -504,17 +457,19 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
             # Files name contracts by whatever they were requested for: any definitions of
             # the month will do, and M-R08 quarantines an id without one.
             needed = [None] if inputs is not None else symbols
-            missing = [p for p in needed if not definitions_loaded(warehouse, con, month, p)]
+            missing = [
+                p for p in needed if not definitions_loaded(warehouse, con, dataset, month, p)
+            ]
             if missing:
                 raise dg.Failure(
-                    "canonical.market_definition has no definitions of "
+                    f"canonical.market_definition has no {dataset} definitions of "
                     f"{', '.join(m or 'any contract' for m in missing)} "
                     f"for {month:%Y-%m}, needed to validate and map {schema} {partition}: "
                     f"load them first (headwater ingest --api databento --schema definition, "
                     f"or the market_definition job for {month.isoformat()})",
                     allow_retries=False,
                 )
-            table_symbols = symbol_table(warehouse, con)
+            table_symbols = symbol_table(warehouse, dataset, con)
         load = PartitionLoad(schema, partition, "")
         # One request per parent symbol: a partition's rows are replaced a parent at a
         # time, so loading CL.FUT again never touches ES.FUT's rows.
@@ -541,6 +496,7 @@ def build_load_asset(schema: str) -> dg.AssetsDefinition:
                     table_symbols,
                     CONFIG.chunk_records,
                     layers,
+                    dataset,
                 )
             except dbn.DBNFileError as exc:
                 # A download cut short may come whole next time; a sample file or a file

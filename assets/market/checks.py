@@ -14,7 +14,8 @@ SAMPLE_ROWS = 10
 FLOAT_MAX = 1.7976931348623157e308  # the largest finite double
 
 
-# What makes a canonical row unique, per schema (check M-C02).
+# What makes a canonical row unique, per schema (check M-C02), within its dataset
+# (instrument ids are unique within a dataset only).
 UNIQUE_KEYS = {
     "ohlcv-1d": ("instrument_id", "bar_date"),
     "ohlcv-1m": ("instrument_id", "bar_start"),
@@ -61,7 +62,7 @@ def canonical_checks(
     if not warehouse.table_exists(table, con):
         return []
     qualified = quote_table(table)
-    keys = _quoted_columns(UNIQUE_KEYS[schema])
+    keys = _quoted_columns(("dataset", *UNIQUE_KEYS[schema]))
     # Finite and above zero, in SQL both engines run: NaN sorts above every number in
     # DuckDB and PostgreSQL alike, so the upper bound (the largest double) excludes it and inf.
     bad_price = (
@@ -106,7 +107,7 @@ def canonical_checks(
             check_name="unique_records",
             passed=dupe_total == 0,
             metadata={
-                "key": ", ".join(UNIQUE_KEYS[schema]),
+                "key": ", ".join(("dataset", *UNIQUE_KEYS[schema])),
                 "duplicate_keys": dupe_total,
                 "sample": dg.MetadataValue.md(_md(sample)),
             },

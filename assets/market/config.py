@@ -93,6 +93,9 @@ class MarketConfig(_Strict):
     # Live mode: Databento's historical gateway (None: the client's default, https only).
     gateway: str | None = Field(default=None, pattern=r"^https://\S+$")
     symbols: list[str] = ["CL.FUT", "ES.FUT", "NG.FUT"]
+    # More datasets, each with its parent symbols (e.g. IFEU.IMPACT: [BRN.FUT], ICE Brent):
+    # loaded beside `dataset` into the same tables, told apart by their `dataset` column.
+    datasets: dict[str, list[str]] = {}
     # Monthly partitions (ohlcv-1d, statistics, definition) from this month; daily
     # partitions (ohlcv-1m, trades) from intraday_start_date.
     start_date: date = date(2024, 1, 1)
@@ -114,6 +117,14 @@ class MarketConfig(_Strict):
     # The folder the sensor market_inbox watches for DBN files and batch-download folders.
     inbox: Path = Field(default_factory=lambda: settings.data_dir() / "inbox" / "market")
 
+    def parents(self, dataset: str) -> list[str]:
+        """The parent symbols configured for `dataset` (none for a dataset not configured)."""
+        return list(self.symbols) if dataset == self.dataset else self.datasets.get(dataset, [])
+
+    def all_datasets(self) -> dict[str, list[str]]:
+        """Every configured dataset and its parents, `dataset` first."""
+        return {self.dataset: list(self.symbols), **self.datasets}
+
     def first_day(self, schema: str) -> date:
         """The first day of `schema`'s partitions."""
         return self.intraday_start_date if schema in INTRADAY else self.start_date
@@ -132,6 +143,15 @@ class MarketConfig(_Strict):
         if not DATASET.fullmatch(value):
             raise ValueError(f"dataset {value!r} is not like GLBX.MDP3")
         return value
+
+    @field_validator("datasets")
+    @classmethod
+    def _datasets(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for dataset, symbols in value.items():
+            if not DATASET.fullmatch(dataset):
+                raise ValueError(f"dataset {dataset!r} is not like IFEU.IMPACT")
+            cls._symbols(symbols)
+        return {d: list(dict.fromkeys(s)) for d, s in value.items()}
 
     @field_validator("symbols")
     @classmethod
@@ -162,6 +182,11 @@ class MarketConfig(_Strict):
 
     @model_validator(mode="after")
     def _dates(self) -> "MarketConfig":
+        if self.dataset in self.datasets:
+            raise ValueError(
+                f"datasets names {self.dataset}, which is already `dataset`: list its "
+                "symbols under `symbols`"
+            )
         if self.intraday_start_date < self.start_date:
             raise ValueError(
                 f"intraday_start_date {self.intraday_start_date} is before start_date "

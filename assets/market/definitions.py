@@ -35,6 +35,7 @@ from headwater.policies import max_runtime
 __all__ = ["CONFIG", "ingest_run_config", "job_name", "partitions_for"]
 
 DAY_TAG = "headwater/market_day"  # the trading day a scheduled run is for
+DATASET_TAG = "headwater/market_dataset"  # the Databento dataset a scheduled run loads
 # What the schedule's intraday run loads: the other intraday schemas (second and hour bars,
 # quotes, status) load on request, so the demo and the nightly run keep their size.
 SCHEDULED_INTRADAY = ("ohlcv-1m", "trades")
@@ -91,11 +92,28 @@ def trading_day(scheduled: datetime) -> date:
 def after_close_schedule(context: dg.ScheduleEvaluationContext):
     tick = context.scheduled_execution_time or datetime.now(ZoneInfo(CONFIG.schedule_timezone))
     day = trading_day(tick)
-    return dg.RunRequest(
-        run_key=f"close-{day}",
-        partition_key=day.replace(day=1).isoformat(),
-        tags={DAY_TAG: day.isoformat()},
-    )
+    # One run per configured dataset (market.dataset first, then market.datasets).
+    return [
+        dg.RunRequest(
+            run_key=f"close-{day}" + ("" if dataset == CONFIG.dataset else f"-{dataset}"),
+            partition_key=day.replace(day=1).isoformat(),
+            run_config=dataset_run_config(MONTHLY, dataset),
+            tags={DAY_TAG: day.isoformat(), DATASET_TAG: dataset},
+        )
+        for dataset in CONFIG.all_datasets()
+    ]
+
+
+def dataset_run_config(schemas, dataset: str) -> dict:
+    """Run config loading `schemas` for `dataset` with its configured parents (none for
+    market.dataset, whose parents and source are the defaults)."""
+    if dataset == CONFIG.dataset:
+        return {}
+    parents = CONFIG.parents(dataset)
+    config = {"ops": {}, "resources": {"databento": {"config": {"dataset": dataset}}}}
+    for schema in schemas:
+        config["ops"] |= ingest_run_config(schema, parents)["ops"]
+    return config
 
 
 @dg.run_status_sensor(
@@ -113,7 +131,13 @@ def intraday_after_close(context: dg.RunStatusSensorContext):
         return dg.SkipReason(f"run {context.dagster_run.run_id} has no {DAY_TAG} tag")
     if date.fromisoformat(day) < CONFIG.intraday_start_date:
         return dg.SkipReason(f"{day} is before market.intraday_start_date")
-    return dg.RunRequest(run_key=f"intraday-{day}", partition_key=day)
+    dataset = context.dagster_run.tags.get(DATASET_TAG, CONFIG.dataset)
+    return dg.RunRequest(
+        run_key=f"intraday-{day}" + ("" if dataset == CONFIG.dataset else f"-{dataset}"),
+        partition_key=day,
+        run_config=dataset_run_config(SCHEDULED_INTRADAY, dataset),
+        tags={DATASET_TAG: dataset},
+    )
 
 
 automation_sensor = dg.AutomationConditionSensorDefinition(

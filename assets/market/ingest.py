@@ -12,7 +12,6 @@ from assets.market import config as market_config
 from assets.market import files
 from assets.market.assets import CONFIG, op_name, partitions_for
 from assets.market.dbn import DBNFileError
-from assets.market.sample_data import DATASET as SAMPLE_DATASET
 from assets.market.sample_data import ROOTS as SAMPLE_ROOTS
 from headwater import settings
 from headwater.plans import (
@@ -99,21 +98,28 @@ class MarketIngest:
         if not market_config.DATASET.fullmatch(dataset):
             raise BadParameter(f"--dataset {dataset!r}: expected a dataset like GLBX.MDP3")
         sample = settings.source_mode() == "sample"
-        if dataset != SAMPLE_DATASET and sample:
+        sample_symbols = [f"{r}.FUT" for r, spec in SAMPLE_ROOTS.items() if spec.dataset == dataset]
+        if not sample_symbols and sample:
+            datasets = sorted({spec.dataset for spec in SAMPLE_ROOTS.values()})
             raise BadParameter(
-                f"--dataset {dataset}: sample data exists for {SAMPLE_DATASET} only; set "
+                f"--dataset {dataset}: sample data exists for {', '.join(datasets)} only; set "
                 "HEADWATER_MODE=live (and DATABENTO_API_KEY) to ingest other datasets"
             )
-        symbols = list(request.symbols or cfg.symbols)
+        symbols = list(request.symbols or cfg.parents(dataset))
+        if not symbols:
+            raise BadParameter(
+                f"--dataset {dataset}: no parent symbols configured for it (market.datasets); "
+                "name them with --symbols"
+            )
         for symbol in symbols:
             if problem := market_config.symbol_problem(symbol):
                 raise BadParameter(f"--symbols: {problem}")
-        sample_symbols = [f"{root}.FUT" for root in SAMPLE_ROOTS]
         unknown = [s for s in symbols if s not in sample_symbols]
         if unknown and sample:
             raise BadParameter(
-                f"--symbols {unknown[0]}: sample data exists for {', '.join(sample_symbols)} "
-                "only; set HEADWATER_MODE=live (and DATABENTO_API_KEY) to ingest other symbols"
+                f"--symbols {unknown[0]}: {dataset} sample data exists for "
+                f"{', '.join(sample_symbols)} only; set HEADWATER_MODE=live (and "
+                "DATABENTO_API_KEY) to ingest other symbols"
             )
         grain = market_config.SCHEMAS[schema]
         partitions = partitions_for(schema)

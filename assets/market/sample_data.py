@@ -75,7 +75,6 @@ from assets.market.sample_model import (
     _spec,
 )
 from assets.market.sample_records import (
-    DATASET,
     DIRT_RATE,
     SCHEMAS,
     UNDEF_PRICE,
@@ -87,7 +86,6 @@ from assets.market.sample_records import (
 
 # Read from here by the ingest plan and the tests, though they live lower down.
 __all__ = [
-    "DATASET",
     "DAY_NS",
     "DIRT_RATE",
     "ROOTS",

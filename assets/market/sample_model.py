@@ -49,6 +49,8 @@ class RootSpec:
     open_interest: int  # front month
     roll_days: float  # activity moves to the next contract over these last days
     id_base: int
+    dataset: str = "GLBX.MDP3"  # the Databento dataset the root's contracts are in
+    publisher_id: int = 1  # GLBX.MDP3.GLBX; IFEU.IMPACT.IFEU is 57
 
 
 ROOTS: dict[str, RootSpec] = {
@@ -112,13 +114,41 @@ ROOTS: dict[str, RootSpec] = {
         roll_days=3,
         id_base=6_000_000,
     ),
+    # ICE Brent on ICE Futures Europe (IFEU.IMPACT): monthly contracts, symbols as ICE
+    # writes them ("BRN FMJ0024!"), the same ids as a CME root would have (ids are unique
+    # within a dataset only, so a test of both datasets meets colliding ids).
+    "BRN": RootSpec(
+        root="BRN",
+        months=MONTH_CODES,
+        expiry="brn",
+        tick=0.01,
+        multiplier=1000,
+        unit_of_measure="BBL",
+        exchange="IFEU",
+        cfi="FCEPSX",
+        level=75.0,
+        daily_vol=0.02,
+        carry=0.01,
+        listed=8,
+        live=(1.0, 0.4, 0.15),
+        trades_per_minute=40,
+        trade_size=2.0,
+        open_interest=300_000,
+        roll_days=5,
+        id_base=4_000_000,
+        dataset="IFEU.IMPACT",
+        publisher_id=57,
+    ),
 }
 
 
 def _spec(root: str) -> RootSpec:
     asset = root.removesuffix(".FUT")
     if asset not in ROOTS or not root.endswith(".FUT"):
-        known = ", ".join(f"{r}.FUT" for r in ROOTS)
+        by_dataset: dict[str, list[str]] = {}
+        for spec in ROOTS.values():
+            by_dataset.setdefault(spec.dataset, []).append(f"{spec.root}.FUT")
+        known = "; ".join(f"{', '.join(r)} in {d}" for d, r in by_dataset.items())
         raise ValueError(f"unknown root {root!r} (roots: {known})")
     return ROOTS[asset]
 
@@ -151,6 +181,8 @@ def _expiration(spec: RootSpec, year: int, month: int) -> int:
     if spec.expiry == "cl":  # 3 business days before the 25th of the prior month
         day = prior.replace(day=25)
         day = _business_days_before(day, 3 if day.weekday() < 5 else 4)
+    elif spec.expiry == "brn":  # the last business day of the second month before delivery
+        day = _business_days_before(date(year - (month == 1), (month - 2) % 12 + 1, 1), 1)
     else:  # ng: 3 business days before the first of the delivery month
         day = _business_days_before(date(year, month, 1), 3)
     return _ns(day) + (19 * 60 + 30) * MINUTE_NS  # 14:30 New York
@@ -193,13 +225,20 @@ def contracts(spec: RootSpec, start: date, end: date) -> Contracts:
     month = np.array([r[2] for r in rows])
     return Contracts(
         spec=spec,
-        raw_symbol=[f"{spec.root}{MONTH_CODES[m - 1]}{y % 10}" for _, y, m in rows],
+        raw_symbol=[_raw_symbol(spec, y, m) for _, y, m in rows],
         instrument_id=(spec.id_base + (year - 2000) * 100 + month).astype(np.uint32),
         year=year,
         month=month,
         expiration=expiration,
         activation=activation,
     )
+
+
+def _raw_symbol(spec: RootSpec, year: int, month: int) -> str:
+    code = MONTH_CODES[month - 1]
+    if spec.dataset == "IFEU.IMPACT":  # ICE: "BRN FMJ0024!" (futures, month, 00, year)
+        return f"{spec.root} FM{code}00{year % 100:02d}!"
+    return f"{spec.root}{code}{year % 10}"  # CME: "CLZ6"
 
 
 # ---- prices and activity --------------------------------------------------------------------

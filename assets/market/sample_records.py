@@ -35,8 +35,6 @@ from assets.market.sample_model import (
 )
 
 GENERATOR_VERSION = 1  # bump when generated values change
-DATASET = "GLBX.MDP3"
-PUBLISHER_ID = 1  # GLBX.MDP3.GLBX
 SCHEMAS = ("ohlcv-1d", "ohlcv-1m", "trades", "definition", "statistics")
 UNDEF_PRICE = dbn.UNDEF_PRICE
 UNDEF_STAT_QUANTITY = dbn.UNDEF_STAT_QUANTITY
@@ -102,6 +100,10 @@ class _Generator:
         self.cutoff = cutoff if cutoff < self.end_ns else None
         self.file_end = _file_end(start, end, cutoff)
         self.specs = specs
+        datasets = sorted({spec.dataset for spec in specs})
+        if len(datasets) > 1:  # a Databento file holds one dataset
+            raise ValueError(f"roots of {' and '.join(datasets)} in one file")
+        self.dataset, self.publisher_id = datasets[0], specs[0].publisher_id
         self.contracts = [contracts(spec, start, end) for spec in specs]
         self.dtype = record_dtype(schema)
         roots = ",".join(s.root for s in specs)
@@ -120,7 +122,7 @@ class _Generator:
             intervals.sort(key=lambda iv: (iv.start_date, int(iv.symbol)))
             mappings.append(_Mapping(f"{c.spec.root}.FUT", intervals))
         return dbn.Metadata(
-            dataset=DATASET,
+            dataset=self.dataset,
             start=self.start_ns,
             stype_in=dbn.SType.PARENT,
             stype_out=dbn.SType.INSTRUMENT_ID,
@@ -170,7 +172,7 @@ class _Generator:
         out = np.zeros(n, dtype=self.dtype)
         out["length"] = self.dtype.itemsize // 4
         out["rtype"] = int(dbn.RType.from_schema(dbn.Schema(self.schema)))
-        out["publisher_id"] = PUBLISHER_ID
+        out["publisher_id"] = self.publisher_id
         return out
 
     def _minute_paths(self, c: Contracts, first: date, n_days: int):
@@ -521,7 +523,7 @@ def _definition(c: Contracts, i: int, ts_event: int) -> dbn.InstrumentDefMsg:
     spec = c.spec
     tick = _tick_fixed(spec)
     return dbn.InstrumentDefMsg(
-        publisher_id=PUBLISHER_ID,
+        publisher_id=spec.publisher_id,
         instrument_id=int(c.instrument_id[i]),
         ts_event=ts_event,
         ts_recv=ts_event + 150_000,

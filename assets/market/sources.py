@@ -333,8 +333,12 @@ class DatabentoSource(dg.ConfigurableResource):
         symbols = self._check_request(schema, symbols, start, end)
         if self.mode == "live":
             return self._fetch_live(schema, symbols, start, end)
-        from assets.market.sample_data import ensure_sample  # written alongside; lazily
+        from assets.market.sample_data import ROOTS, ensure_sample  # lazily
 
+        for symbol in symbols:
+            spec = ROOTS.get(symbol.removesuffix(".FUT"))
+            if spec is not None and spec.dataset != self.dataset:
+                raise ValueError(f"{symbol} is sample data of {spec.dataset}, not {self.dataset}")
         path = Path(ensure_sample(Path(self.sample_dir), schema, start, end, symbols))
         return Fetched(
             path=path,

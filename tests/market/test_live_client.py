@@ -20,6 +20,7 @@ import databento
 import pydantic
 import pytest
 
+from assets.market import sample_data
 from assets.market.sources import (
     DATABENTO_LOGGERS,
     DatabentoError,
@@ -536,6 +537,7 @@ def test_sample_mode_delegates_to_the_sample_generator(api, tmp_path, monkeypatc
 
     fake = types.ModuleType("assets.market.sample_data")
     fake.ensure_sample = ensure_sample
+    fake.ROOTS = sample_data.ROOTS  # which dataset each root's samples are of
     monkeypatch.setitem(sys.modules, "assets.market.sample_data", fake)
     fetched = DatabentoSource(sample_dir=str(tmp_path), api_key=None).fetch(
         "ohlcv-1d", ["ES.FUT", "CL.FUT"], *JAN
@@ -550,3 +552,8 @@ def test_sample_mode_delegates_to_the_sample_generator(api, tmp_path, monkeypatc
         bytes=123,
     )
     assert api.requests == []  # no key needed, nothing called
+
+
+def test_sample_mode_refuses_a_root_of_another_dataset(tmp_path):
+    with pytest.raises(ValueError, match=r"^BRN.FUT is sample data of IFEU.IMPACT, not GLBX"):
+        DatabentoSource(sample_dir=str(tmp_path)).fetch("ohlcv-1d", ["BRN.FUT"], *JAN)

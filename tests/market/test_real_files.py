@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from assets.market import dbn, transform, validation
-from assets.market.assets import load_partition, symbol_table
+from assets.market.assets import load_partition
+from assets.market.lookups import symbol_table
 from resources.warehouse import DuckDBWarehouse
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "real" / "databento"
@@ -48,7 +49,7 @@ def test_the_transformation_rules_take_version_1_definitions():
 
 
 def load_file(warehouse, con, path: Path, schema: str, partition: str):
-    symbols = None if schema == "definition" else symbol_table(warehouse, con)
+    symbols = None if schema == "definition" else symbol_table(warehouse, "GLBX.MDP3", con)
     rules = transform.load_schema_rules(schema)
     return load_partition(
         warehouse, con, path, path.name, schema, partition, "ESH1", rules, symbols, 1000
@@ -98,7 +99,7 @@ def loaded(tmp_path_factory):
             ("statistics", "2020-12-01"),
         ]:
             path = GLBX / f"test_data.{schema}.dbn.zst"
-            symbols = None if schema == "definition" else symbol_table(warehouse, con)
+            symbols = None if schema == "definition" else symbol_table(warehouse, "GLBX.MDP3", con)
             loads[schema] = load_partition(
                 warehouse,
                 con,

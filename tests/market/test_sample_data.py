@@ -79,10 +79,11 @@ def test_a_crash_while_writing_leaves_no_file(tmp_path, monkeypatch):
 def test_bad_arguments_are_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown schema 'mbo'"):
         sd.write_sample(tmp_path / "x", "mbo", START, END)
-    with pytest.raises(
-        ValueError, match=r"unknown root 'ZN.FUT' \(roots: CL.FUT, ES.FUT, NG.FUT\)"
-    ):
+    known = r"CL.FUT, ES.FUT, NG.FUT in GLBX.MDP3; BRN.FUT in IFEU.IMPACT"
+    with pytest.raises(ValueError, match=rf"unknown root 'ZN.FUT' \(roots: {known}\)"):
         sd.write_sample(tmp_path / "x", "trades", START, END, roots=["ZN.FUT"])
+    with pytest.raises(ValueError, match="roots of GLBX.MDP3 and IFEU.IMPACT in one file"):
+        sd.write_sample(tmp_path / "x", "trades", START, END, roots=["CL.FUT", "BRN.FUT"])
     with pytest.raises(ValueError, match="empty window"):
         sd.write_sample(tmp_path / "x", "trades", END, START)
 

@@ -19,11 +19,12 @@ import numpy as np
 import pytest
 
 from assets.market import dbn, files, sample_data, transform, validation
-from assets.market.assets import load_assets, load_partition, op_name, symbol_table
+from assets.market.assets import load_assets, load_partition, op_name
 from assets.market.config import SCHEMAS
 from assets.market.definitions import DOMAIN, job_name, market_source
 from assets.market.ingest import MarketIngest
 from assets.market.keys import canonical_key, staging_key, table_name
+from assets.market.lookups import symbol_table
 from assets.market.sample_intraday import DIRT
 from assets.market.sample_records import DIRT_MIN_PER_KIND, DIRT_RATE
 from definitions import defs
@@ -284,7 +285,7 @@ def test_the_load_quarantines_a_crafted_record_under_its_rule(tmp_path, schema, 
                        "2020-12-01", "ESH1", transform.load_schema_rules("definition"), None,
                        1000)  # fmt: skip
         load = load_partition(warehouse, con, path, path.name, schema, str(DAY[0]), "ESH1",
-                              transform.load_schema_rules(schema), symbol_table(warehouse, con),
+                              transform.load_schema_rules(schema), symbol_table(warehouse, "GLBX.MDP3", con),
                               1000)  # fmt: skip
     assert load.records_in == len(rows) == load.staged + load.quarantined
     assert load.quarantined_by_rule == {rule: 1}

@@ -3,6 +3,7 @@
 -- settlement): the latest publication wins, by received_at then sequence.
 with ranked as (
     select
+        dataset,
         instrument_id,
         contract,
         root,
@@ -12,7 +13,7 @@ with ranked as (
         quantity,
         received_at,
         row_number() over (
-            partition by instrument_id, stat_type, cast(trading_date as date)
+            partition by dataset, instrument_id, stat_type, cast(trading_date as date)
             order by received_at desc, sequence desc
         ) as publication
     from {{ source('market_canonical', 'market_statistics') }}
@@ -20,6 +21,7 @@ with ranked as (
 )
 
 select
+    dataset,
     instrument_id,
     max(contract) as contract,
     max(root) as root,
@@ -30,4 +32,4 @@ select
     max(received_at) as last_published_at
 from ranked
 where publication = 1
-group by instrument_id, trading_date
+group by dataset, instrument_id, trading_date

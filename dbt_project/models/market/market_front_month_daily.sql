@@ -9,6 +9,7 @@
 
 with bars as (
     select
+        b.dataset,
         b.root,
         cast(b.bar_date as date) as bar_date,
         b.instrument_id,
@@ -16,7 +17,7 @@ with bars as (
         d.expiration,
         b.open, b.high, b.low, b.close, b.volume
     from {{ source('market_canonical', 'market_ohlcv_1d') }} as b
-    join {{ ref('market_instruments') }} as d using (instrument_id)
+    join {{ ref('market_instruments') }} as d using (dataset, instrument_id)
 ),
 
 {% if method == 'open_interest' %}
@@ -27,7 +28,8 @@ interest as (
         (
             select s.open_interest
             from {{ ref('market_contract_settlements') }} as s
-            where s.instrument_id = bars.instrument_id
+            where s.dataset = bars.dataset
+              and s.instrument_id = bars.instrument_id
               and s.open_interest is not null
               and s.trading_date <= bars.bar_date
             order by s.trading_date desc
@@ -38,11 +40,12 @@ interest as (
 
 leader as (
     select
+        dataset,
         root,
         bar_date,
         expiration as leader_expiration,
         row_number() over (
-            partition by root, bar_date
+            partition by dataset, root, bar_date
             order by coalesce(open_interest, -1) desc, expiration asc
         ) as place
     from interest
@@ -50,10 +53,11 @@ leader as (
 
 front as (
     select
+        dataset,
         root,
         bar_date,
         max(leader_expiration) over (
-            partition by root order by bar_date rows between unbounded preceding and current row
+            partition by dataset, root order by bar_date rows between unbounded preceding and current row
         ) as front_expiration
     from leader
     where place = 1
@@ -63,7 +67,8 @@ chosen as (
     select interest.*
     from interest
     join front
-      on interest.root = front.root
+      on interest.dataset = front.dataset
+     and interest.root = front.root
      and interest.bar_date = front.bar_date
      and interest.expiration = front.front_expiration
 ),
@@ -72,7 +77,7 @@ eligible as (
     select
         bars.*,
         cast(null as bigint) as open_interest,
-        row_number() over (partition by root, bar_date order by expiration asc) as place
+        row_number() over (partition by dataset, root, bar_date order by expiration asc) as place
     from bars
     -- expiration's UTC date (the profile's session time zone is UTC), N days earlier
     where bar_date < cast({{ dbt.dateadd('day', -days, 'cast(expiration as date)') }} as date)
@@ -85,6 +90,7 @@ chosen as (
 
 series as (
     select
+        dataset,
         root,
         bar_date,
         contract,
@@ -92,11 +98,12 @@ series as (
         expiration,
         open, high, low, close, volume,
         open_interest,
-        lag(contract) over (partition by root order by bar_date) as previous_contract
+        lag(contract) over (partition by dataset, root order by bar_date) as previous_contract
     from chosen
 )
 
 select
+    dataset,
     root,
     bar_date,
     contract,

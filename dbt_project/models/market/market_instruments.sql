@@ -1,13 +1,15 @@
--- One row per instrument: its newest definition (definitions are republished; the month
--- partitions of canonical.market_definition each hold the newest of their month).
+-- One row per instrument of a dataset (ids are unique within a dataset only): its newest
+-- definition (definitions are republished; the month partitions of
+-- canonical.market_definition each hold the newest of their month).
 with ranked as (
     select
         *,
-        row_number() over (partition by instrument_id order by defined_at desc) as newest
+        row_number() over (partition by dataset, instrument_id order by defined_at desc) as newest
     from {{ source('market_canonical', 'market_definition') }}
 )
 
 select
+    dataset,
     instrument_id,
     contract,
     root,
