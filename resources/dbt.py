@@ -7,17 +7,18 @@ under models/, and dbt tests stay on as asset checks.
 
 import hashlib
 import importlib.metadata
+import json
 import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Set
 from contextlib import contextmanager
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetCheckSpec, AssetKey, AssetSpec, AutomationCondition
+from dagster import AssetCheckKey, AssetCheckSpec, AssetKey, AssetSpec, AutomationCondition
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -218,16 +219,53 @@ def keep_parse(target: Path, env: Mapping[str, str]) -> None:
     prune(TARGET_DIR / "runs")
 
 
+# dagster-dbt's metadata key for the dbt node behind an asset or check spec (not exported).
+UNIQUE_ID_METADATA_KEY = "dagster_dbt/unique_id"
+
+
+@cache
+def _manifest_nodes(path: str, mtime_ns: int) -> dict[str, Any]:
+    return json.loads(Path(path).read_text())["nodes"]
+
+
+def manifest_nodes() -> dict[str, Any]:
+    """The manifest's nodes, read once per version of the file (`make setup` re-parses)."""
+    path = Path(dbt_project.manifest_path)
+    return _manifest_nodes(str(path), path.stat().st_mtime_ns)
+
+
+def unselected_tests(
+    check_specs: Iterable[AssetCheckSpec], selected: Set[AssetCheckKey], nodes: Mapping
+) -> list[str]:
+    """The dbt tests (fully qualified names) of the checks a run did not select, for
+    `--exclude`. dagster-dbt adds the tests on the sources upstream of the selected models to
+    every subset it builds (the dbt tests on canonical prices, whenever a mart is rebuilt), and
+    Dagster then lets their unselected results through with one warning each; excluded, they
+    are not run twice and say nothing."""
+    names = []
+    for spec in check_specs:
+        unique_id = (spec.metadata or {}).get(UNIQUE_ID_METADATA_KEY)
+        if spec.key not in selected and unique_id in nodes:
+            names.append(".".join(nodes[unique_id]["fqn"]))
+    return sorted(names)
+
+
 def dbt_build(context, dbt: DbtCliResource, warehouse) -> Iterator:
-    """`dbt build` for the selected models, streaming events: dbt runs in a subprocess,
-    pointed at the warehouse resource's database (its target and connection) and under
-    its writer lock (DuckDB's one writer; nothing for PostgreSQL). Its target folder is
+    """`dbt build` for the selected models and checks, streaming events: dbt runs in a
+    subprocess, pointed at the warehouse resource's database (its target and connection) and
+    under its writer lock (DuckDB's one writer; nothing for PostgreSQL). Its target folder is
     new (as dagster-dbt makes them) and starts from the warehouse's partial parse."""
     env = warehouse.dbt_env()
     target = invocation_target(f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}")
+    excluded = unselected_tests(
+        context.assets_def.node_check_specs_by_output_name.values(),
+        context.selected_asset_check_keys,
+        manifest_nodes(),
+    )
+    args = ["build", *(["--exclude", " ".join(excluded)] if excluded else [])]
     seed_target(target, env)
     try:
         with dbt_environment(**env), warehouse.writer_lock():
-            yield from dbt.cli(["build"], context=context, target_path=target).stream()
+            yield from dbt.cli(args, context=context, target_path=target).stream()
     finally:
         keep_parse(target, env)

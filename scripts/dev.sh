@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Dagster UI and daemon on 127.0.0.1:3000. Started as two processes after one `dbt parse`
-# (not `dagster dev`, which re-parses dbt in every process); Ctrl-C stops both.
+# Dagster UI and daemon on 127.0.0.1:3000, both served by one code server that loads the code
+# location once (headwater/cli/devserver.py); not `dagster dev`, which re-parses dbt in every
+# process. Ctrl-C stops all three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -17,7 +18,7 @@ fi
 if [ -n "${DAGSTER_HOME:-}" ]; then
   "$BIN/python" -m headwater.cli.setup >/dev/null || exit 2
 fi
-# The webserver and the daemon, each in its own process group, stopped together on Ctrl-C
-# (headwater/cli/devserver.py). Bound to loopback unless HEADWATER_UI_HOST says otherwise (e.g.
+# The code server, the webserver and the daemon, each in its own process group, stopped together
+# on Ctrl-C (headwater/cli/devserver.py). Bound to loopback unless HEADWATER_UI_HOST says otherwise (e.g.
 # 0.0.0.0 behind a proxy); HEADWATER_UI_PORT, default 3000.
 exec "$BIN/python" -m headwater.cli.devserver

@@ -23,11 +23,21 @@ TEST_WHEN_UPDATED = (
 ).with_label("after canonical prices change")
 
 
+# The marts follow their inputs, but none starts while canonical prices are being written:
+# price_freshness reads only staging, and would otherwise be rebuilt in a run of its own as soon
+# as a load's staging steps end, with the other marts in a second run after canonical prices
+# (two runs to start, one after the other on the warehouse pool).
+FOLLOW_LOAD = (
+    FOLLOW_INPUTS
+    & ~dg.AutomationCondition.asset_matches(CANONICAL_KEY, dg.AutomationCondition.in_progress())
+).with_label("eager, partial history allowed, after canonical prices are written")
+
+
 class EnergyTranslator(HeadwaterTranslator):
     def get_automation_condition(
         self, dbt_resource_props: Mapping[str, Any]
     ) -> dg.AutomationCondition | None:
-        return FOLLOW_INPUTS
+        return FOLLOW_LOAD
 
     def check_automation(self, spec: dg.AssetCheckSpec) -> dg.AutomationCondition | None:
         return TEST_WHEN_UPDATED if spec.asset_key == CANONICAL_KEY else None

@@ -9,7 +9,7 @@ from assets.energy.definitions import energy_source_resources
 from assets.energy.marts import canonical_dbt_test_keys, energy_marts
 from definitions import defs
 from headwater.cli.runs import RANGE_END_TAG, RANGE_START_TAG
-from resources.dbt import dbt_cli
+from resources.dbt import dbt_cli, manifest_nodes, unselected_tests
 from resources.warehouse import DuckDBWarehouse
 
 MART_KEYS = set(energy_marts.keys)
@@ -74,3 +74,32 @@ def test_a_new_month_makes_the_marts_follow_once(partial_history):
 
     again = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=after_run.cursor)
     assert requested(again) == (set(), set())
+
+
+def test_a_marts_run_leaves_out_the_dbt_tests_it_did_not_select(partial_history, tmp_path):
+    """dagster-dbt adds the tests on the marts' sources (canonical prices) to every subset it
+    builds; a run that did not select those checks excludes them (no result let through with
+    Dagster's "was yielded which is not selected" warning), and runs every check it selected."""
+    specs = list(energy_marts.node_check_specs_by_output_name.values())
+    mart_checks = {s.key for s in specs if s.asset_key in MART_KEYS}
+    excluded = unselected_tests(specs, mart_checks, manifest_nodes())
+    assert sorted(name.rsplit(".", 1)[1] for name in excluded) == sorted(
+        k.name for k in canonical_dbt_test_keys()
+    )
+    assert unselected_tests(specs, {s.key for s in specs}, manifest_nodes()) == []
+
+    instance, _load = partial_history
+    marts_only = [k for k in MART_KEYS if k != dg.AssetKey(["marts", "price_freshness"])]
+    result = dg.materialize(
+        [energy_marts],
+        selection=dg.AssetSelection.assets(*marts_only).without_checks()
+        | dg.AssetSelection.checks_for_assets(*marts_only),
+        resources={
+            "warehouse": DuckDBWarehouse(path=str(tmp_path / "warehouse.duckdb")),
+            "dbt": dbt_cli(),
+        },
+        instance=instance,
+    )
+    assert result.success
+    evaluated = {e.asset_check_key for e in result.get_asset_check_evaluations()}
+    assert evaluated == {k for k in mart_checks if k.asset_key in marts_only}
