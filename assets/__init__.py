@@ -2,13 +2,8 @@ import warnings
 
 import dagster as dg
 
-# databento's import turns every DeprecationWarning of the process on ("always", in front of
-# every filter: databento/__init__.py), which hid the filters below wherever the market domain
-# loads after them: the code server logged the environment_vars warning at every snapshot (the
-# daemon takes one a minute) and each run printed other libraries' deprecations. Imported
-# first, with the warning filters as they were restored after it.
-with warnings.catch_warnings():
-    import databento  # noqa: F401
+# databento's import would turn every DeprecationWarning on and hide the filters below; it is
+# imported on first use, inside warnings.catch_warnings() (assets/market/databento_import.py).
 
 
 def quiet_dagster_warnings() -> None:

@@ -6,8 +6,6 @@ import another's rules for it.
 
 from datetime import date, datetime, timedelta
 
-import numpy as np
-
 # In a plan's partition range: the day that is current when the run starts, in the job's
 # partitions' time zone (a demo that passes midnight snapshots the new day, not a past one).
 TODAY = "today"
@@ -22,6 +20,8 @@ def last_business_day_before(today: date) -> date:
 
 def business_days_between(earlier: date, later: date) -> int:
     """Business days after `earlier` up to and including `later` (0 when later <= earlier)."""
+    import numpy as np
+
     return (
         int(np.busday_count(earlier + timedelta(days=1), later + timedelta(days=1)))
         if later > earlier

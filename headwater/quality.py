@@ -5,12 +5,17 @@ rule that rejected it, a reason a person can act on, where it came from, and
 the record exactly as received.
 """
 
+from __future__ import annotations
+
+import functools
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -21,18 +26,32 @@ class Rejection:
     record: dict[str, Any]  # the raw record as received
 
 
-QUARANTINE_SCHEMA = pa.schema(
-    [
-        ("rule_id", pa.string()),
-        ("reason", pa.string()),
-        ("origin", pa.string()),
-        ("raw_record", pa.string()),
-    ]
-)
+@functools.cache
+def quarantine_schema() -> pa.Schema:
+    """The quarantine columns every domain writes (built on first use: pyarrow, and numpy with
+    it, load when a step runs, not with the definitions)."""
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("rule_id", pa.string()),
+            ("reason", pa.string()),
+            ("origin", pa.string()),
+            ("raw_record", pa.string()),
+        ]
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name == "QUARANTINE_SCHEMA":  # the constant it was, for readers that import it
+        return quarantine_schema()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def quarantine_table(rejections: list[Rejection], **columns: pa.Array | list) -> pa.Table:
     """Arrow table of rejections; `columns` adds per-row columns (e.g. a partition date)."""
+    import pyarrow as pa
+
     table = pa.table(
         {
             "rule_id": [r.rule_id for r in rejections],
@@ -40,7 +59,7 @@ def quarantine_table(rejections: list[Rejection], **columns: pa.Array | list) ->
             "origin": [r.origin for r in rejections],
             "raw_record": [json.dumps(r.record, sort_keys=True, default=str) for r in rejections],
         },
-        schema=QUARANTINE_SCHEMA,
+        schema=quarantine_schema(),
     )
     for name, values in columns.items():
         if isinstance(values, list) and not values:

@@ -30,15 +30,17 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import duckdb
-import pandas as pd
-import pyarrow as pa
 from dagster import ConfigurableResource
 from pydantic import Field
 
 from headwater import settings
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+    import pyarrow as pa
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 _held: dict[str, tuple[int, int]] = {}  # lock path -> (fd, depth)
@@ -61,7 +63,7 @@ def quote_table(name: str) -> str:
     return ".".join(f'"{p}"' for p in parts)
 
 
-def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+def table_exists(con: "duckdb.DuckDBPyConnection", table: str) -> bool:
     schema, name = table.split(".")
     # fetchall, not fetchone: DuckDB 2 keeps a half-read result open and refuses con.sql().
     [(found,)] = con.execute(
@@ -190,8 +192,10 @@ class Warehouse(ConfigurableResource):
             params.append(value)
         return table, data, " AND ".join(filters), params
 
-    def read_window(self, table: str, column: str, start: Any, end: Any) -> pd.DataFrame:
+    def read_window(self, table: str, column: str, start: Any, end: Any) -> "pd.DataFrame":
         """Rows of `table` with start <= column < end; empty if the table is not there yet."""
+        import pandas as pd
+
         if not self.table_exists(table):
             return pd.DataFrame()
         sql = f"SELECT * FROM {quote_table(table)} WHERE {_column(column)} >= ? AND {_column(column)} < ?"
@@ -215,7 +219,7 @@ class Warehouse(ConfigurableResource):
         with self.connect() as con:
             yield con
 
-    def query(self, sql: str, params: list[Any] | None = None, con: Any = None) -> pa.Table:
+    def query(self, sql: str, params: list[Any] | None = None, con: Any = None) -> "pa.Table":
         """The rows of a query (written with `?` placeholders) as an Arrow table."""
         raise NotImplementedError
 
@@ -254,8 +258,10 @@ class DuckDBWarehouse(Warehouse):
             yield
 
     @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(self) -> "Iterator[duckdb.DuckDBPyConnection]":
         """A connection held under the writer lock; closed (and the lock released) on exit."""
+        import duckdb
+
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         with warehouse_lock(self.path, self.lock_timeout_s):
             con = duckdb.connect(self.path)
@@ -265,7 +271,7 @@ class DuckDBWarehouse(Warehouse):
                 con.close()
 
     @contextmanager
-    def session(self, memory_mb: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    def session(self, memory_mb: int | None = None) -> "Iterator[duckdb.DuckDBPyConnection]":
         with self.connect() as con:
             if memory_mb:
                 # DuckDB keeps what it writes in its buffer pool (up to 80% of RAM by
@@ -277,8 +283,8 @@ class DuckDBWarehouse(Warehouse):
         self,
         sql: str,
         params: list[Any] | None = None,
-        con: duckdb.DuckDBPyConnection | None = None,
-    ) -> pa.Table:
+        con: "duckdb.DuckDBPyConnection | None" = None,
+    ) -> "pa.Table":
         if con is None:
             with self.connect() as own:
                 return self.query(sql, params, own)
@@ -310,9 +316,9 @@ class DuckDBWarehouse(Warehouse):
     def replace_in_batches(
         self,
         windows: dict[str, tuple],
-        batches: Iterable[dict[str, pa.Table]],
+        batches: "Iterable[dict[str, pa.Table]]",
         constants: dict[str, Any] | None = None,
-        con: duckdb.DuckDBPyConnection | None = None,
+        con: "duckdb.DuckDBPyConnection | None" = None,
     ) -> dict[str, int]:
         """Replace the window (column, start, end[, where]) of each table in `windows` by the
         rows of `batches`, in ONE transaction, reading the batches as they come: memory holds
@@ -333,7 +339,7 @@ class DuckDBWarehouse(Warehouse):
         try:
             cleared: set[str] = set()
 
-            def clear(table: str, like: pa.Table | None) -> None:
+            def clear(table: str, like: "pa.Table | None") -> None:
                 qualified = quote_table(table)
                 if like is not None:
                     con.register("_incoming", like.slice(0, 0))
@@ -383,6 +389,8 @@ class DuckDBWarehouse(Warehouse):
         return self._replace_all([(table, data, predicate, params)])[table]
 
     def _replace_all(self, parts: list[tuple[str, Any, str, list[Any]]]) -> dict[str, int]:
+        import pyarrow as pa
+
         prepared = []
         for table, data, predicate, params in parts:
             arrow = (
@@ -418,7 +426,7 @@ class DuckDBWarehouse(Warehouse):
         self,
         sql: str,
         params: list[Any] | None = None,
-        con: duckdb.DuckDBPyConnection | None = None,
+        con: "duckdb.DuckDBPyConnection | None" = None,
     ) -> None:
         """Run one statement that returns no rows (DDL or DML), committed on its own."""
         self.execute_all([(sql, params)], con)
@@ -426,7 +434,7 @@ class DuckDBWarehouse(Warehouse):
     def execute_all(
         self,
         statements: list[tuple[str, list[Any] | None]],
-        con: duckdb.DuckDBPyConnection | None = None,
+        con: "duckdb.DuckDBPyConnection | None" = None,
     ) -> None:
         """Run statements that return no rows (written with `?` placeholders) in ONE
         transaction: all of them or none."""

@@ -9,11 +9,10 @@ range, or the whole history, is one run that replaces exactly those months.
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-import pandas as pd
-import pyarrow as pa
 
 from assets.energy.config import SOURCES, EnergyConfig, load_energy_config
 from assets.energy.reconcile import CANONICAL_COLUMNS, day_over_day_jumps, reconcile
@@ -29,6 +28,10 @@ from headwater.policies import SOURCE_RETRY
 from headwater.quality import Rejection, quarantine_sample_md, quarantine_table
 from resources.http import SourceError
 from resources.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 CONFIG: EnergyConfig = load_energy_config()
 GROUP = "energy"
@@ -75,11 +78,11 @@ def today() -> date:
     return datetime.now(ZoneInfo(CONFIG.schedule_timezone)).date()
 
 
-def _rows_md(df: pd.DataFrame) -> dg.MetadataValue:
+def _rows_md(df: "pd.DataFrame") -> dg.MetadataValue:
     return dg.MetadataValue.md(df.head(SAMPLE_ROWS).to_markdown(index=False) if len(df) else "none")
 
 
-def _read_window(warehouse: Warehouse, table: str, start: date, end: date) -> pd.DataFrame:
+def _read_window(warehouse: Warehouse, table: str, start: date, end: date) -> "pd.DataFrame":
     """Rows of `table` with start <= price_date < end; empty if the table is not there yet."""
     return warehouse.read_window(table, "price_date", start, end)
 
@@ -110,7 +113,7 @@ class SourceLoad:
     """What one load of a source's window did: every record fetched is either a staging row
     or a rejection (filed under a day of the window), never both, never neither."""
 
-    rows: pd.DataFrame  # what staging.<source>_prices now holds for the window
+    rows: "pd.DataFrame"  # what staging.<source>_prices now holds for the window
     rejected: list[tuple[Rejection, date]]  # (rejection, filing day)
 
     @property
@@ -151,7 +154,9 @@ def fetch_source(client, source: str, start: date, end: date) -> SourceLoad:
     return load
 
 
-def _rejected_table(rejected: list[tuple[Rejection, date]]) -> pa.Table:
+def _rejected_table(rejected: list[tuple[Rejection, date]]) -> "pa.Table":
+    import pyarrow as pa
+
     return quarantine_table(
         [r for r, _ in rejected],
         price_date=pa.array([day for _, day in rejected], type=pa.date32()),
@@ -226,6 +231,8 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
         ],
     )
     def _staging(context: dg.AssetExecutionContext):
+        import pandas as pd
+
         warehouse: Warehouse = context.resources.warehouse
         client = getattr(context.resources, source)
         start, end = _window(context)
@@ -297,7 +304,9 @@ def build_staging_asset(source: str) -> dg.AssetsDefinition:
     return _staging
 
 
-def _gate_results(key, in_window: pd.DataFrame, stored: pd.DataFrame, start: date, end: date):
+def _gate_results(key, in_window: "pd.DataFrame", stored: "pd.DataFrame", start: date, end: date):
+    import pandas as pd
+
     dupes = duplicate_keys(in_window) if len(in_window) else pd.DataFrame()
     yield dg.AssetCheckResult(
         asset_key=key,
@@ -370,6 +379,8 @@ WARN_CHECKS = {
     ],
 )
 def commodity_prices(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    import pandas as pd
+
     start, end = _window(context)
     frames = []
     for source in SOURCES:

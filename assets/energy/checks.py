@@ -1,21 +1,26 @@
 """Dataset checks on canonical prices that look at the whole table, not one partition."""
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import pandas as pd
 
 from assets.energy.assets import CANONICAL_KEY, CONFIG
 from headwater.clock import business_days_between, last_business_day_before
 from resources.warehouse import Warehouse
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def stale_commodities(
     latest: dict[str, date | None], today: date, max_business_days: int
-) -> pd.DataFrame:
+) -> "pd.DataFrame":
     """W-04: commodities whose newest price is more than `max_business_days` business days
     behind the last business day before `today` (weekends are not counted, so Monday
     morning with Friday's price is fresh)."""
+    import pandas as pd
+
     expected = last_business_day_before(today)
     rows = [
         {

@@ -1,9 +1,13 @@
 """Reconciliation: one price per commodity and day, chosen by source authority."""
 
-from collections.abc import Sequence
+from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 CANONICAL_COLUMNS = [
     "price_date",
@@ -26,6 +30,9 @@ def reconcile(staged: pd.DataFrame, authority_order: Sequence[str]) -> pd.DataFr
     disagreement between any source and the winner, as a fraction of the winner's
     absolute price (NULL with a single source).
     """
+    import numpy as np
+    import pandas as pd
+
     if staged.empty:
         return pd.DataFrame(columns=CANONICAL_COLUMNS)
     wide = staged.pivot_table(
@@ -57,6 +64,8 @@ def reconcile(staged: pd.DataFrame, authority_order: Sequence[str]) -> pd.DataFr
 def day_over_day_jumps(canonical: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """Rows whose price moved more than `threshold` (fraction) from the previous observation
     of the same commodity. `canonical` may include days before the window for context."""
+    import numpy as np
+
     ordered = canonical.sort_values(["commodity", "price_date"])
     prev = ordered.groupby("commodity")["price"].shift(1)
     with np.errstate(divide="ignore", invalid="ignore"):

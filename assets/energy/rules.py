@@ -5,16 +5,20 @@ source's observations into rows to load and rejections for quarantine, so that
 rows in = rows loaded + rows quarantined for every load.
 """
 
+from __future__ import annotations
+
 import calendar
 import math
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from assets.energy.config import Commodity
 from assets.energy.wire_formats import RawObservation
 from headwater.quality import Rejection
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MISSING_VALUES = {None, "", ".", "null", "NaN", "nan"}
 
@@ -37,6 +41,8 @@ def apply_record_rules(
       E-R06 exact duplicate of an earlier record,
       E-R07 superseded by a later vintage (or a later record) for the same series and day.
     """
+    import pandas as pd
+
     rejected: list[tuple[Rejection, date]] = []
     kept: dict[tuple[str, date], tuple[RawObservation, float]] = {}
 
@@ -143,6 +149,8 @@ def out_of_range(rows: pd.DataFrame, commodities: dict[str, Commodity]) -> pd.Da
 
 def business_days(start: date, end: date) -> list[date]:
     """Weekdays in [start, end)."""
+    import pandas as pd
+
     return [d.date() for d in pd.bdate_range(start, end - timedelta(days=1))] if end > start else []
 
 
@@ -157,6 +165,8 @@ def completeness(
     (`window_days` business days ending the day before `window_end`, none before `earliest`).
     Exchange holidays count as expected days, so the threshold leaves room for them (about
     nine a year). An empty result means the window holds no business day to judge."""
+    import pandas as pd
+
     days = [
         d.date() for d in pd.bdate_range(end=window_end - timedelta(days=1), periods=window_days)
     ]

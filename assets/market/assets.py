@@ -24,10 +24,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import numpy as np
-import pyarrow as pa
 
 from assets.market import dbn, files, transform, validation
 from assets.market.checks import CHECK_DOCS, SAMPLE_ROWS, STAGING_CHECK_DOCS, canonical_checks
@@ -39,6 +38,10 @@ from headwater import progress, settings
 from headwater.policies import SOURCE_RETRY
 from resources.http import SourceError
 from resources.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
 
 CONFIG: MarketConfig = load_market_config()
 GROUP = "market"
@@ -136,9 +139,12 @@ def window_of(schema: str, partition: str) -> tuple[date, date]:
     return start, start + timedelta(days=1)
 
 
-def raw_table(records: np.ndarray) -> pa.Table:
+def raw_table(records: "np.ndarray") -> "pa.Table":
     """DBN records as received: every field but the length byte and padding; text fields as
     strings (DBN text is NUL-padded ASCII)."""
+    import numpy as np
+    import pyarrow as pa
+
     columns = {}
     for name in records.dtype.names:
         if name in _HIDDEN or name.startswith("_"):
@@ -188,7 +194,7 @@ def load_partition(
     if "staging" in layers:
         written |= {staging, quarantine}
 
-    def batches() -> Iterator[dict[str, pa.Table]]:
+    def batches() -> "Iterator[dict[str, pa.Table]]":
         # Every record of the file so far (M-R09 finds a duplicate however far back its
         # original is), in DuckDB outside the warehouse, dropped when the load ends.
         with validation.SeenRecords() as seen:
@@ -196,7 +202,9 @@ def load_partition(
                 load.canonical += batch[canonical].num_rows if canonical in batch else 0
                 yield {t: rows for t, rows in batch.items() if t in written}
 
-    def _batches(seen: validation.SeenRecords) -> Iterator[dict[str, pa.Table]]:
+    def _batches(seen: validation.SeenRecords) -> "Iterator[dict[str, pa.Table]]":
+        import numpy as np
+
         held: list[np.ndarray] = []
         for chunk in dbn.read_chunks(path, count=chunk_records, schema=schema):
             checked = validation.validate(schema, chunk, (start, end), known, seen)

@@ -20,6 +20,8 @@ Databento recommends for requests over 5 GB, then loaded as a batch download's f
    whole (its manifest and every file listed) is read without a call: a re-run is free.
 """
 
+from __future__ import annotations
+
 import hashlib
 import json
 import logging
@@ -29,13 +31,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import databento
 import requests
-from databento.common.error import BentoWarning
 
+from assets.market.databento_import import bento_warning
 from headwater.files import write_atomic
+
+if TYPE_CHECKING:
+    import databento
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +215,7 @@ def _job(client, call: Call, request: BatchRequest, state: Path) -> tuple[str, b
 def _download(client, job_id: str, entry: dict[str, Any], path: Path) -> None:
     """One file, resumed from what is on disk; deleted when it does not match the list."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", BentoWarning)  # the client's checksum warning
+        warnings.simplefilter("ignore", bento_warning())  # the client's checksum warning
         client.batch.download(job_id, path.parent.parent, filename_to_download=path.name)
     if not _whole(path, entry):
         size = path.stat().st_size if path.exists() else 0

@@ -2,13 +2,18 @@
 canonical rows unique by their key, prices positive and finite, and a sample of what broke
 a rule in the check's metadata."""
 
+from __future__ import annotations
+
 from datetime import date
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import pyarrow as pa
 
 from assets.market.keys import canonical_key, table_name
 from resources.warehouse import Warehouse, quote_table
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SAMPLE_ROWS = 10
 FLOAT_MAX = 1.7976931348623157e308  # the largest finite double
@@ -57,6 +62,8 @@ def canonical_checks(
 ) -> list[dg.AssetCheckResult]:
     """Post-transformation rules over the run's partitions of canonical.market_<schema>, a
     partition at a time (memory stays bounded by a partition, whatever the run's range)."""
+    import pyarrow as pa
+
     table = f"canonical.{table_name(schema)}"
     key = canonical_key(schema)
     if not warehouse.table_exists(table, con):

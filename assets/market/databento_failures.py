@@ -5,19 +5,24 @@ written, arguments the client refuses), and reports it as one scrubbed line with
 back (`_Failure`). `assets.market.sources` decides from it whether to retry and what
 `DatabentoError` to raise."""
 
+from __future__ import annotations
+
 import http
 import http.client
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import databento
 import requests
 import urllib3
 from databento_dbn import DBNError
 
+from assets.market.databento_import import import_databento
 from resources.http import MESSAGE_CHARS, Scrubber, retry_after_seconds
+
+if TYPE_CHECKING:
+    import databento
 
 TRANSIENT_CLIENT_STATUSES = frozenset({408, 429})  # other 4xx will not fix themselves
 
@@ -102,6 +107,9 @@ def _describe(exc: BaseException, scrub: Scrubber) -> str:
 
 def classify(exc: BaseException, scrub: Scrubber, timeout_s: float) -> _Failure:
     """Whether a failure of `get_range` is worth another attempt, and how to report it."""
+    import_databento()  # first: keeps the warning filters (assets/market/databento_import.py)
+    import databento
+
     if isinstance(exc, databento.BentoHttpError):
         status = exc.http_status
         transient = status >= 500 or status in TRANSIENT_CLIENT_STATUSES

@@ -21,6 +21,8 @@ whether the library's or ours, is a `DBNFileError` with one line naming the file
 what is wrong, without the library's traceback text.
 """
 
+from __future__ import annotations
+
 import io
 import warnings
 from collections.abc import Iterator
@@ -28,13 +30,16 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-import databento as db
 import databento_dbn as dbn
-import numpy as np
-import zstandard
-from databento.common.error import BentoError, BentoWarning
+
+from assets.market.databento_import import import_databento
+
+if TYPE_CHECKING:
+    import databento as db
+    import numpy as np
+
 
 CURRENT_VERSION = 3  # the DBN version record_dtype describes; older files are upgraded to it
 UPGRADE_READ_BYTES = 1 << 20  # decompressed bytes fed to the upgrading transcoder at a time
@@ -75,6 +80,9 @@ class DBNInfo:
 def record_dtype(schema: str) -> np.dtype:
     """The numpy dtype of one record of `schema` as DBNStore returns it (current DBN
     version), taken from a metadata-only file so it always matches the library."""
+    import_databento()  # first: keeps the warning filters (assets/market/databento_import.py)
+    import databento as db
+
     metadata = dbn.Metadata(
         dataset="GLBX.MDP3",
         start=0,
@@ -101,6 +109,7 @@ def time_field(schema: str) -> str:
 def expected_rtypes(schema: str) -> set[int]:
     """The record types a file of `schema` may hold: the schema's own (tbbo and mbp-1 both
     carry MBP_1, bbo-1s BBO_1S, bbo-1m BBO_1M, status STATUS, as Databento's files do)."""
+
     rtypes = {int(dbn.RType.from_schema(dbn.Schema(schema)))}
     if schema.startswith("ohlcv-"):
         # Older files carry the generic OHLCV rtype; daily bars may be end-of-day bars.
@@ -229,6 +238,11 @@ def _check_complete(source: Source) -> None:
 
 
 def _store(source: Source) -> db.DBNStore:
+    import_databento()  # first: keeps the warning filters (assets/market/databento_import.py)
+    import databento as db
+    import zstandard
+    from databento.common.error import BentoError
+
     name = _name(source)
     try:
         if isinstance(source, bytes | bytearray):
@@ -243,6 +257,9 @@ def _store(source: Source) -> db.DBNStore:
 def _close(store: db.DBNStore) -> None:
     # DBNStore keeps its file open for the life of the object; closing the reader it
     # hands out (closefd=True for zstd) closes that file now instead of at collection.
+    import_databento()  # first: keeps the warning filters (assets/market/databento_import.py)
+    from databento.common.error import BentoError
+
     try:
         store.reader.close()
     except (OSError, ValueError, BentoError):
@@ -251,6 +268,7 @@ def _close(store: db.DBNStore) -> None:
 
 def read_info(source: Source) -> DBNInfo:
     """Metadata of a DBN file; raises DBNFileError if the header cannot be decoded."""
+
     store = _store(source)
     try:
         meta = store.metadata
@@ -297,6 +315,11 @@ def read_chunks(
     raises DBNFileError before the first chunk, and so does a file of another schema than
     `schema` (when given: WrongSchemaError); a decode failure further in raises it where it
     is met. Memory holds one chunk whatever the file size."""
+    import_databento()  # first: keeps the warning filters (assets/market/databento_import.py)
+    import numpy as np
+    import zstandard
+    from databento.common.error import BentoError, BentoWarning
+
     if count < 1:
         raise ValueError(f"count must be at least 1, got {count}")
     name = _name(source)
@@ -353,6 +376,9 @@ class _Sink(io.RawIOBase):
 def _upgraded_chunks(source: Source, schema: str, count: int) -> Iterator[np.ndarray]:
     """The records of a DBN version 1 or 2 file as version 3 arrays of at most `count`
     records, upgraded by databento-dbn a block at a time (bounded memory)."""
+    import numpy as np
+    import zstandard
+
     dtype = record_dtype(schema)
     sink = _Sink()
     transcoder = dbn.Transcoder(

@@ -19,18 +19,23 @@ load reads those as it reads a fetched file, so a file that spans many days load
 into its own partition, and loading it again replaces exactly the same rows.
 """
 
+from __future__ import annotations
+
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import databento_dbn as dbn_lib
-import numpy as np
 
 from assets.market import dbn
 from assets.market.config import INTRADAY, SCHEMAS
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DATA_SUFFIXES = (".dbn.zst", ".dbn")
 SIDECARS = ("metadata.json", "manifest.json", "symbology.json", "condition.json")
@@ -77,6 +82,8 @@ def time_field(schema: str) -> str:
 
 def partition_keys(times: np.ndarray, schema: str) -> np.ndarray:
     """The partition key of each record time (ns, UTC): its day, or its month's first day."""
+    import numpy as np
+
     days = (times // np.uint64(DAY_NS)).astype("datetime64[D]")
     if schema not in INTRADAY:
         days = days.astype("datetime64[M]").astype("datetime64[D]")
@@ -253,6 +260,7 @@ def check(
 
 def _header(f: DataFile) -> bytes:
     """DBN version 3 metadata for the records of `f` (upgraded on read if older)."""
+
     metadata = dbn_lib.Metadata(
         dataset=f.dataset,
         start=f.first_ns or 0,

@@ -6,8 +6,6 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import numpy as np
-
 from assets.market import config as market_config
 from assets.market import files
 from assets.market.assets import CONFIG, op_name, partitions_for
@@ -54,6 +52,8 @@ class MarketIngest:
     def plan_files(self, paths: list[str], dataset: str | None, config_path: Path | None) -> Plan:
         """DBN files and folders as runs: one per schema the files hold, definitions first,
         each over the partitions the records' own times fall in."""
+        import numpy as np
+
         cfg = CONFIG if config_path is None else market_config.load_market_config(config_path)
         dataset = dataset or cfg.dataset
         try:

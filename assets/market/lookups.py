@@ -2,19 +2,26 @@
 (its definitions), whether a month's definitions are loaded, and the `dataset` column of
 tables written before rows carried one."""
 
-from datetime import date
+from __future__ import annotations
 
-import numpy as np
-import pyarrow as pa
+from datetime import date
+from typing import TYPE_CHECKING
 
 from assets.market import transform
 from resources.warehouse import Warehouse, quote_table
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
 
 
 def symbol_table(warehouse: Warehouse, dataset: str, con=None) -> transform.SymbolTable:
     """Contracts by instrument id from canonical.market_definition (the newest definition of
     each id of `dataset`: ids are unique within a dataset only), in the shape the
     transformation rules look symbols up in."""
+    import numpy as np
+    import pyarrow as pa
+
     if not warehouse.table_exists("canonical.market_definition", con):
         rows = pa.table({"instrument_id": pa.array([], pa.uint32())})
     else:
@@ -49,6 +56,9 @@ def symbol_table(warehouse: Warehouse, dataset: str, con=None) -> transform.Symb
 def expiration_ns(column: pa.ChunkedArray) -> np.ndarray:
     """Expiration instants (as either engine returns them) as ns since the epoch, uint64;
     a missing one as UNDEF_TIMESTAMP, which the transformation rules read as undefined."""
+    import numpy as np
+    import pyarrow as pa
+
     ns = column.cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64()).fill_null(-1)
     return ns.to_numpy(zero_copy_only=False).astype(np.uint64)  # -1 wraps to UNDEF_TIMESTAMP
 

@@ -164,6 +164,7 @@ def write_sample(
     window still in progress at `now` (default: the current time) holds only the records
     published by then (a bar once its interval has closed), and its metadata's end is
     that minute: no record is made up for a time to come."""
+
     if schema not in ALL_SCHEMAS:
         raise ValueError(f"unknown schema {schema!r} (schemas: {', '.join(ALL_SCHEMAS)})")
     if not start < end:

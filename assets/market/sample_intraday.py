@@ -30,10 +30,12 @@ A status file of a day (about 80 records) is clean, as other small files are; a 
 longer carries every kind.
 """
 
+from __future__ import annotations
+
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import databento_dbn as dbn
-import numpy as np
 
 from assets.market.dbn import time_field
 from assets.market.sample_model import (
@@ -47,6 +49,9 @@ from assets.market.sample_model import (
 )
 from assets.market.sample_records import DIRT as BASE_DIRT
 from assets.market.sample_records import F_LAST, _Columns, _Generator
+
+if TYPE_CHECKING:
+    import numpy as np
 
 HOUR_NS = 60 * MINUTE_NS
 SCHEMAS = ("ohlcv-1s", "ohlcv-1h", "tbbo", "mbp-1", "bbo-1s", "bbo-1m", "status")
@@ -95,9 +100,9 @@ _REOPEN = (
 SESSION_EVENTS = {0: _REOPEN, 1: _REOPEN, 2: _REOPEN, 3: _REOPEN, 6: _REOPEN,
                   4: ((22 * 60, CLOSE, 0, b"N", b"N"),), 5: ()}  # fmt: skip
 # Codes no Databento enum has, and a flag that is not Y, N or ~, for the status dirt.
-BAD_ACTIONS = np.array([16, 42, 99, 200], dtype=np.uint16)
-BAD_REASONS = np.array([7, 8, 9, 250], dtype=np.uint16)
-BAD_FLAGS = np.array([b"1", b"0", b"?"])
+BAD_ACTIONS = (16, 42, 99, 200)
+BAD_REASONS = (7, 8, 9, 250)
+BAD_FLAGS = (b"1", b"0", b"?")
 
 
 class IntradayGenerator(_Generator):
@@ -117,11 +122,15 @@ class IntradayGenerator(_Generator):
         return CHUNK_DAYS[self.schema], build
 
     def _published(self, records: np.ndarray) -> np.ndarray:
+        import numpy as np
+
         if self.schema in BAR_NS:  # a bar once its interval has closed
             return records["ts_event"].astype(np.int64) + BAR_NS[self.schema]
         return super()._published(records)
 
     def _restamp(self, records: np.ndarray, t: int) -> np.ndarray:
+        import numpy as np
+
         if self.schema in BAR_NS:
             records["ts_event"] = t - t % BAR_NS[self.schema]  # on the bar grid
         elif time_field(self.schema) == "ts_recv":  # the whole record moves, ts_recv to t
@@ -168,6 +177,8 @@ class IntradayGenerator(_Generator):
     def _trade_columns(self, first: date, n_days: int) -> dict[str, np.ndarray]:
         """The chunk's trades as columns, by ts_recv then instrument: drawn minute by minute
         from the price paths, as the trades file draws its own."""
+        import numpy as np
+
         cols = _Columns()
         rng = self.rng
         sides = np.array([b"A", b"B", b"N"])
@@ -197,6 +208,8 @@ class IntradayGenerator(_Generator):
 
     def _per_root(self, instrument_id: np.ndarray, value) -> np.ndarray:
         """`value(spec)` of each record's root (ids are the root's base + a month number)."""
+        import numpy as np
+
         table = {spec.id_base // 1_000_000: value(spec) for spec in self.specs}
         roots = instrument_id // 1_000_000
         out = np.zeros(len(instrument_id), dtype=np.int64)
@@ -208,6 +221,8 @@ class IntradayGenerator(_Generator):
         """The best bid and offer just before each trade: the aggressor took the far side at
         the trade price (a buyer the ask, a seller the bid); a spread of one tick, sometimes
         two; a few times the trade size resting on each side."""
+        import numpy as np
+
         rng = self.rng
         n = len(cols["price"])
         tick = self._per_root(cols["instrument_id"], _tick_fixed)
@@ -230,6 +245,8 @@ class IntradayGenerator(_Generator):
         }
 
     def _pack(self, cols: dict[str, np.ndarray], first: date) -> np.ndarray:
+        import numpy as np
+
         out = self._empty(len(next(iter(cols.values()))) if cols else 0)
         for name, values in cols.items():
             out[name] = values
@@ -250,6 +267,8 @@ class IntradayGenerator(_Generator):
     def _mbp_1(self, first: date, n_days: int) -> np.ndarray:
         """The trades with their book, and book events between them: adds, cancels and
         modifies at the top of either side, each with the book after it."""
+        import numpy as np
+
         trades = self._tbbo(first, n_days)
         if not len(trades):
             return trades
@@ -279,6 +298,8 @@ class IntradayGenerator(_Generator):
     def _bbo(self, first: date, n_days: int) -> np.ndarray:
         """For each instrument and interval with a trade, the book after its last trade,
         stamped with the interval's end (ts_recv) and the trade's time (ts_event)."""
+        import numpy as np
+
         cols = self._trade_columns(first, n_days)
         if not cols:
             return self._empty(0)
@@ -301,6 +322,8 @@ class IntradayGenerator(_Generator):
     def _bars(self, first: date, n_days: int) -> np.ndarray:
         """Second bars from the chunk's trades, hour bars from its one-minute bars: open,
         high, low, close and volume over each interval with a trade."""
+        import numpy as np
+
         step = BAR_NS[self.schema]
         if step == NS:
             cols = self._trade_columns(first, n_days)
@@ -344,6 +367,8 @@ class IntradayGenerator(_Generator):
     def _status(self, first: date, n_days: int) -> np.ndarray:
         """Each listed contract's session changes over the chunk, its activation and
         expiration, and (the window's first chunk) a snapshot of its state at the start."""
+        import numpy as np
+
         rng = self.rng
         lo, hi = self._day_ns(first), self._day_ns(first + timedelta(days=n_days))
         session = []

@@ -5,13 +5,19 @@ units and fixed-point price scale they are measured in. Everything here is a pur
 of the root and the time asked for, so a day's prices agree across schemas and windows;
 `assets.market.sample_records` turns it into DBN records."""
 
+from __future__ import annotations
+
 import math
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import databento_dbn as dbn
-import numpy as np
+
+if TYPE_CHECKING:
+    import numpy as np
+
 
 NS = 1_000_000_000
 MINUTE_NS = 60 * NS
@@ -202,14 +208,20 @@ class Contracts:
 
     def front(self, t: np.ndarray) -> np.ndarray:
         """Index of the nearest contract not expired at each time."""
+        import numpy as np
+
         return np.searchsorted(self.expiration, t, side="right")
 
     def listed_between(self, start_ns: int, end_ns: int) -> np.ndarray:
+        import numpy as np
+
         return np.nonzero((self.activation < end_ns) & (self.expiration >= start_ns))[0]
 
 
 def contracts(spec: RootSpec, start: date, end: date) -> Contracts:
     """The root's contracts expiring from a year before `start` to well after `end`."""
+    import numpy as np
+
     rows = []
     for year in range(start.year - 1, end.year + 4):
         for code in spec.months:
@@ -248,6 +260,8 @@ _WALKS: dict[str, np.ndarray] = {}
 
 def _daily_log_levels(spec: RootSpec) -> np.ndarray:
     """log price at 00:00 UTC of every day from WALK_START, a mean-reverting walk."""
+    import numpy as np
+
     walk = _WALKS.get(spec.root)
     if walk is None:
         n = (WALK_END - WALK_START).days + 1
@@ -269,6 +283,8 @@ def _day_index(t_ns: int) -> int:
 def _session(t: np.ndarray) -> np.ndarray:
     """Activity factor of each minute (0 = market closed): Globex hours (New York at UTC-5),
     busiest during the US day session."""
+    import numpy as np
+
     weekday = (t // DAY_NS + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
     minute = (t % DAY_NS) // MINUTE_NS
     halt = (minute >= 22 * 60) & (minute < 23 * 60)
@@ -288,6 +304,8 @@ def _session(t: np.ndarray) -> np.ndarray:
 
 def _activity(c: Contracts, i: int, t: np.ndarray, front: np.ndarray) -> np.ndarray:
     """Share of the front month's activity contract i has at times t (0 when not trading)."""
+    import numpy as np
+
     live = c.spec.live
     rank = i - front
     share = np.zeros(len(t))
@@ -304,8 +322,59 @@ def _activity(c: Contracts, i: int, t: np.ndarray, front: np.ndarray) -> np.ndar
 
 
 def _to_ticks(price: np.ndarray, tick: float) -> np.ndarray:
+    import numpy as np
+
     return np.rint(price / tick).astype(np.int64)
 
 
 def _tick_fixed(spec: RootSpec) -> int:
     return round(spec.tick * PRICE_SCALE)
+
+
+def definition_message(c: Contracts, i: int, ts_event: int) -> dbn.InstrumentDefMsg:
+    """Contract `i` of `c` as Databento's definition record, sent at `ts_event`."""
+    spec = c.spec
+    tick = _tick_fixed(spec)
+    return dbn.InstrumentDefMsg(
+        publisher_id=spec.publisher_id,
+        instrument_id=int(c.instrument_id[i]),
+        ts_event=ts_event,
+        ts_recv=ts_event + 150_000,
+        min_price_increment=tick,
+        display_factor=PRICE_SCALE,
+        raw_symbol=c.raw_symbol[i],
+        asset=spec.root,
+        security_type="FUT",
+        instrument_class=dbn.InstrumentClass.FUTURE,
+        security_update_action=dbn.SecurityUpdateAction.ADD,
+        expiration=int(c.expiration[i]),
+        activation=int(c.activation[i]),
+        unit_of_measure_qty=round(spec.multiplier * PRICE_SCALE),
+        min_price_increment_amount=round(spec.tick * spec.multiplier * PRICE_SCALE),
+        price_ratio=PRICE_SCALE,
+        raw_instrument_id=int(c.instrument_id[i]),
+        market_depth_implied=2,
+        market_depth=10,
+        market_segment_id=80,
+        max_trade_vol=3_000,
+        min_lot_size=1,
+        min_lot_size_block=1,
+        min_lot_size_round_lot=1,
+        min_trade_vol=1,
+        maturity_year=int(c.year[i]),
+        maturity_month=int(c.month[i]),
+        currency="USD",
+        settl_currency="USD",
+        group=spec.root,
+        exchange=spec.exchange,
+        cfi=spec.cfi,
+        unit_of_measure=spec.unit_of_measure,
+        underlying=spec.root,
+        match_algorithm=dbn.MatchAlgorithm.FIFO,
+        main_fraction=0,
+        price_display_format=0,
+        sub_fraction=0,
+        underlying_product=0,
+        tick_rule=1,
+        channel_id=0,
+    )

@@ -4,13 +4,15 @@ window, a chunk of days at a time, adds the documented dirt (`DIRT`) and leaves 
 not published by the cutoff. The same schema, window, roots and `GENERATOR_VERSION` seed the
 same numpy generator, so they give the same records."""
 
+from __future__ import annotations
+
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import databento_dbn as dbn
-import numpy as np
 
 from assets.market.dbn import record_dtype
 from assets.market.sample_model import (
@@ -18,7 +20,6 @@ from assets.market.sample_model import (
     MINUTE_NS,
     MINUTES_PER_DAY,
     NS,
-    PRICE_SCALE,
     WALK_START,
     YEAR_NS,
     Contracts,
@@ -32,8 +33,11 @@ from assets.market.sample_model import (
     _tick_fixed,
     _to_ticks,
     contracts,
+    definition_message,
 )
 
+if TYPE_CHECKING:
+    import numpy as np
 GENERATOR_VERSION = 1  # bump when generated values change
 SCHEMAS = ("ohlcv-1d", "ohlcv-1m", "trades", "definition", "statistics")
 UNDEF_PRICE = dbn.UNDEF_PRICE
@@ -93,6 +97,8 @@ class _Generator:
     dirt = DIRT  # schema -> dirt kinds (a subclass adds its schemas')
 
     def __init__(self, schema: str, start: date, end: date, specs: list[RootSpec], cutoff: int):
+        import numpy as np
+
         self.schema = schema
         self.start, self.end = start, end
         self.start_ns, self.end_ns = _ns(start), _ns(end)
@@ -162,6 +168,8 @@ class _Generator:
 
     def _published(self, records: np.ndarray) -> np.ndarray:
         """When each record exists (ns): a bar when its interval closes, else ts_recv."""
+        import numpy as np
+
         if self.schema == "ohlcv-1m":
             return records["ts_event"].astype(np.int64) + MINUTE_NS
         if self.schema == "ohlcv-1d":
@@ -169,6 +177,8 @@ class _Generator:
         return records["ts_recv"].astype(np.int64)
 
     def _empty(self, n: int) -> np.ndarray:
+        import numpy as np
+
         out = np.zeros(n, dtype=self.dtype)
         out["length"] = self.dtype.itemsize // 4
         out["rtype"] = int(dbn.RType.from_schema(dbn.Schema(self.schema)))
@@ -177,6 +187,8 @@ class _Generator:
 
     def _minute_paths(self, c: Contracts, first: date, n_days: int):
         """Minute times and the root's log mid price at each minute's start and end."""
+        import numpy as np
+
         d0 = _day_index(_ns(first))
         levels = _daily_log_levels(c.spec)[d0 : d0 + n_days + 1]
         frac = np.arange(MINUTES_PER_DAY + 1) / MINUTES_PER_DAY
@@ -204,6 +216,8 @@ class _Generator:
             yield i, t[keep], log_open[keep] + carry, log_close[keep] + carry, rate[keep]
 
     def _ohlcv_1m(self, first: date, n_days: int) -> np.ndarray:
+        import numpy as np
+
         cols = _Columns()
         rng = self.rng
         for c in self.contracts:
@@ -230,6 +244,8 @@ class _Generator:
         return cols.records(self._empty, "ts_event", "instrument_id")
 
     def _trades(self, first: date, n_days: int) -> np.ndarray:
+        import numpy as np
+
         cols = _Columns()
         rng = self.rng
         sides = np.array([b"A", b"B", b"N"])
@@ -259,10 +275,14 @@ class _Generator:
         return out
 
     def _days(self, first: date, n_days: int) -> np.ndarray:
+        import numpy as np
+
         return _ns(first) + np.arange(n_days, dtype=np.int64) * DAY_NS
 
     def _daily_price(self, c: Contracts, i: int, day_ns: np.ndarray, at: int) -> np.ndarray:
         """Contract i's price at `at` ns after each day's midnight (daily level + carry)."""
+        import numpy as np
+
         idx = (day_ns - _ns(WALK_START)) // DAY_NS
         levels = _daily_log_levels(c.spec)
         w = at / DAY_NS
@@ -270,6 +290,8 @@ class _Generator:
         return np.exp(log_mid + c.spec.carry * (c.expiration[i] - day_ns - at) / YEAR_NS)
 
     def _ohlcv_1d(self, first: date, n_days: int) -> np.ndarray:
+        import numpy as np
+
         parts = []
         rng = self.rng
         days = self._days(first, n_days)
@@ -303,6 +325,8 @@ class _Generator:
         return _sorted(parts, self._empty(0), "ts_event", "instrument_id")
 
     def _statistics(self, first: date, n_days: int) -> np.ndarray:
+        import numpy as np
+
         parts = []
         rng = self.rng
         days = self._days(first, n_days)
@@ -379,6 +403,8 @@ class _Generator:
         return out
 
     def _definitions(self, first: date, n_days: int) -> np.ndarray:
+        import numpy as np
+
         records: list[bytes] = []
         for day_ns in self._days(first, n_days).tolist():
             listed = []
@@ -386,7 +412,7 @@ class _Generator:
                 listed += [(c, int(i)) for i in c.listed_between(day_ns, day_ns + DAY_NS)]
             listed.sort(key=lambda ci: int(ci[0].instrument_id[ci[1]]))
             for k, (c, i) in enumerate(listed):
-                records.append(bytes(_definition(c, i, day_ns + k * 1_000)))
+                records.append(bytes(definition_message(c, i, day_ns + k * 1_000)))
         if not records:
             return self._empty(0)
         return np.frombuffer(b"".join(records), dtype=self.dtype).copy()
@@ -395,6 +421,8 @@ class _Generator:
 
     def _dirty(self, records: np.ndarray, first: bool, last: bool) -> np.ndarray:
         """Add the documented dirt to a freshly built chunk (changed in place)."""
+        import numpy as np
+
         kinds = list(self.dirt[self.schema])
         n = len(records)
         rng = self.rng
@@ -497,6 +525,8 @@ class _Columns:
             self.parts.setdefault(name, []).append(values)
 
     def records(self, empty, *keys: str) -> np.ndarray:
+        import numpy as np
+
         if not self.parts:
             return empty(0)
         columns = {name: np.concatenate(values) for name, values in self.parts.items()}
@@ -508,6 +538,8 @@ class _Columns:
 
 
 def _sorted(parts: list[np.ndarray], empty: np.ndarray, *keys: str) -> np.ndarray:
+    import numpy as np
+
     if not parts:
         return empty
     out = np.concatenate(parts)
@@ -517,54 +549,6 @@ def _sorted(parts: list[np.ndarray], empty: np.ndarray, *keys: str) -> np.ndarra
 
 def _date(t_ns: int) -> date:
     return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=t_ns // 1000)).date()
-
-
-def _definition(c: Contracts, i: int, ts_event: int) -> dbn.InstrumentDefMsg:
-    spec = c.spec
-    tick = _tick_fixed(spec)
-    return dbn.InstrumentDefMsg(
-        publisher_id=spec.publisher_id,
-        instrument_id=int(c.instrument_id[i]),
-        ts_event=ts_event,
-        ts_recv=ts_event + 150_000,
-        min_price_increment=tick,
-        display_factor=PRICE_SCALE,
-        raw_symbol=c.raw_symbol[i],
-        asset=spec.root,
-        security_type="FUT",
-        instrument_class=dbn.InstrumentClass.FUTURE,
-        security_update_action=dbn.SecurityUpdateAction.ADD,
-        expiration=int(c.expiration[i]),
-        activation=int(c.activation[i]),
-        unit_of_measure_qty=round(spec.multiplier * PRICE_SCALE),
-        min_price_increment_amount=round(spec.tick * spec.multiplier * PRICE_SCALE),
-        price_ratio=PRICE_SCALE,
-        raw_instrument_id=int(c.instrument_id[i]),
-        market_depth_implied=2,
-        market_depth=10,
-        market_segment_id=80,
-        max_trade_vol=3_000,
-        min_lot_size=1,
-        min_lot_size_block=1,
-        min_lot_size_round_lot=1,
-        min_trade_vol=1,
-        maturity_year=int(c.year[i]),
-        maturity_month=int(c.month[i]),
-        currency="USD",
-        settl_currency="USD",
-        group=spec.root,
-        exchange=spec.exchange,
-        cfi=spec.cfi,
-        unit_of_measure=spec.unit_of_measure,
-        underlying=spec.root,
-        match_algorithm=dbn.MatchAlgorithm.FIFO,
-        main_fraction=0,
-        price_display_format=0,
-        sub_fraction=0,
-        underlying_product=0,
-        tick_rule=1,
-        channel_id=0,
-    )
 
 
 @dataclass(frozen=True)

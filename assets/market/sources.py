@@ -57,13 +57,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 import dagster as dg
-import databento
-from databento.common import API_VERSION
-from databento.common.error import BentoWarning
 from databento_dbn import DBNError, Schema
 from pydantic import ConfigDict, Field, model_validator
 
@@ -78,6 +75,7 @@ from assets.market.databento_failures import (
     _one_line,
     classify,
 )
+from assets.market.databento_import import bento_warning, import_databento
 from headwater import settings
 from resources.http import (
     MissingAPIKeyError,
@@ -90,13 +88,16 @@ from resources.http import (
     install_log_scrubbing,
 )
 
+if TYPE_CHECKING:
+    import databento
+
 log = logging.getLogger(__name__)
 
 SOURCE = "Databento"
 KEY_ENV = "DATABENTO_API_KEY"
 STYPE_IN = "parent"  # symbols are parent symbols: "ES.FUT" is every ES contract
-DEFAULT_GATEWAY = databento.HistoricalGateway.BO1.value  # https://hist.databento.com
-GET_RANGE_PATH = f"/v{API_VERSION}/timeseries.get_range"
+DEFAULT_GATEWAY = "https://hist.databento.com"  # databento.HistoricalGateway.BO1 (a test compares)
+GET_RANGE_PATH = "/v0/timeseries.get_range"  # databento.common.API_VERSION 0 (a test compares)
 SHOWN_SYMBOLS = 10  # a request naming more symbols is shown as the first ten and a count
 
 # Every logger the databento package logs through (a filter on a parent logger does not see
@@ -352,6 +353,7 @@ class DatabentoSource(dg.ConfigurableResource):
     @staticmethod
     def _check_request(schema: str, symbols: Sequence[str], start: date, end: date) -> list[str]:
         """Refuse, before any request, what would fail or cost more than meant."""
+
         if isinstance(symbols, str):
             raise ValueError(
                 f"symbols must be a list of parent symbols, not the string {symbols!r}"
@@ -398,7 +400,7 @@ class DatabentoSource(dg.ConfigurableResource):
 
         try:
             with scrub.active(), warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", BentoWarning)
+                warnings.simplefilter("always", bento_warning())
                 target.parent.mkdir(parents=True, exist_ok=True)
                 client = self._client(key, scrub, request)
                 log.info("%s: %s", SOURCE, request)
@@ -432,7 +434,7 @@ class DatabentoSource(dg.ConfigurableResource):
         key = self._key()
         scrub = Scrubber([key])
         request = (
-            f"POST {self._shown(self.api_url)}/v{API_VERSION}/metadata.get_billable_size "
+            f"POST {self._shown(self.api_url)}/v0/metadata.get_billable_size "
             f"dataset={self.dataset} schema={schema} symbols={_shown_symbols(symbols)} "
             f"start={start.isoformat()} end={end.isoformat()}"
         )
@@ -516,7 +518,8 @@ class DatabentoSource(dg.ConfigurableResource):
             time.sleep(delay)
         raise AssertionError("unreachable")
 
-    def _client(self, key: str, scrub: Scrubber, request: str) -> databento.Historical:
+    def _client(self, key: str, scrub: Scrubber, request: str) -> "databento.Historical":
+        databento = import_databento()  # keeps the warning filters (databento_import.py)
         try:
             client = databento.Historical(key=key, gateway=self.api_url)
         except (ValueError, TypeError) as exc:
@@ -530,7 +533,7 @@ class DatabentoSource(dg.ConfigurableResource):
 
     def _attempt(
         self,
-        client: databento.Historical,
+        client: "databento.Historical",
         scrub: Scrubber,
         schema: str,
         symbols: list[str],
@@ -540,6 +543,7 @@ class DatabentoSource(dg.ConfigurableResource):
     ) -> _Failure | None:
         """One request, streamed to a fresh hidden file beside `target` and renamed over it;
         the failure, or None once `target` holds the complete answer."""
+
         part = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
         try:
             try:
@@ -583,7 +587,7 @@ class DatabentoSource(dg.ConfigurableResource):
         one entry per caught warning: the scrubbed text, None for those passed on."""
         texts: list[str | None] = []
         for w in caught:
-            if issubclass(w.category, BentoWarning):
+            if issubclass(w.category, bento_warning()):
                 text = _one_line(w.message, scrub)
                 if text not in texts:
                     log.warning("%s: %s: server warning: %s", SOURCE, request, text)

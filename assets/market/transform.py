@@ -27,19 +27,25 @@ naming the file and the key, e.g.
 `apply` is vectorized: numpy over the whole array, no per-record Python.
 """
 
+from __future__ import annotations
+
 import ast
+import operator
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pyarrow as pa
 import yaml
 
 from assets.market.dbn import record_dtype
 from assets.market.validation import latest_mask
 from headwater import settings
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
 
 RULES_DIR = settings.REPO_ROOT / "config" / "market" / "transform"
 SCHEMAS = (
@@ -73,12 +79,20 @@ NUMERIC_ATTRIBUTES = ("multiplier", "tick")
 HIDDEN_FIELDS = ("length", "_reserved")
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-UNDEF_PRICE = np.int64(2**63 - 1)
-UNDEF_STAT_QUANTITY = np.int64(2**63 - 1)
-UNDEF_TIMESTAMP = np.uint64(2**64 - 1)
+# databento_dbn's sentinels as plain ints: numpy loads when records are transformed, not
+# with the definitions.
+UNDEF_PRICE = 2**63 - 1
+UNDEF_STAT_QUANTITY = 2**63 - 1
+UNDEF_TIMESTAMP = 2**64 - 1
 PRICE_SCALE = 1e9
 
-_BINARY = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide}
+# On arrays these are numpy's add, subtract, multiply and (true) divide.
+_BINARY = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
 
 
 class TransformRuleError(ValueError):
@@ -347,11 +361,13 @@ class SymbolTable:
     expiration: np.ndarray  # uint64 ns
 
     @classmethod
-    def from_definitions(cls, definitions: np.ndarray | Iterable[np.ndarray]) -> "SymbolTable":
+    def from_definitions(cls, definitions: np.ndarray | Iterable[np.ndarray]) -> SymbolTable:
         """From definition records (the latest per id wins). The product comes from the
         definition itself, never from the symbol a request asked for (a raw-symbol request
         for ESH1 maps ESH1 to the id; its product is ES): the parent is the asset with
         Databento's suffix for its class, ".OPT" for options and ".FUT" otherwise."""
+        import numpy as np
+
         arrays = [definitions] if isinstance(definitions, np.ndarray) else list(definitions)
         arrays = [a for a in arrays if len(a)]
         if not arrays:
@@ -389,6 +405,8 @@ class SymbolTable:
 
     def lookup(self, instrument_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(row in this table, found) for each id."""
+        import numpy as np
+
         pos = np.searchsorted(self.instrument_id, instrument_id)
         pos = np.minimum(pos, max(len(self.instrument_id) - 1, 0))
         found = (
@@ -400,11 +418,15 @@ class SymbolTable:
 
 
 def _text(values: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     return np.char.decode(values, "ascii", "replace").astype(object)
 
 
 def _scaled(values: np.ndarray) -> np.ndarray:
     # Division, not * 1e-9: the quotient is correctly rounded (70_020_000_000 -> 70.02).
+    import numpy as np
+
     out = values.astype(np.float64) / PRICE_SCALE
     out[values == UNDEF_PRICE] = np.nan
     return out
@@ -421,6 +443,8 @@ def latest(rules: TransformRules, records: np.ndarray) -> np.ndarray:
     session high/low and bid/offer statistics come) stands for the UTC day the record was
     received (the first `order` field), so such records are kept one per day, not one per
     partition."""
+    import numpy as np
+
     by, order = (list(part) for part in rules.latest)
     names = list(dict.fromkeys(by + order))
     keys = np.empty(len(records), dtype=[(name, records.dtype[name]) for name in names])
@@ -436,6 +460,9 @@ def latest(rules: TransformRules, records: np.ndarray) -> np.ndarray:
 
 def apply(rules: TransformRules, records: np.ndarray, symbols: SymbolTable | None) -> pa.Table:
     """Records of `rules.schema` as an Arrow table with `rules.columns`."""
+    import numpy as np
+    import pyarrow as pa
+
     expected = record_dtype(rules.schema).names
     if records.dtype.names != expected:
         raise ValueError(f"{rules.path}: records are not {rules.schema} records")

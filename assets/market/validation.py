@@ -43,27 +43,30 @@ far from its original, whatever the chunk size, and memory stays bounded (the ea
 records are kept in DuckDB, which spills to disk, not in Python).
 """
 
+from __future__ import annotations
+
+import functools
 import json
-import shutil
-import tempfile
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import databento_dbn as dbn
-import duckdb
-import numpy as np
-import pyarrow as pa
 
 from assets.market.dbn import time_field
-from headwater.quality import QUARANTINE_SCHEMA
+from assets.market.seen_records import SeenRecords
+from headwater.quality import quarantine_schema
 
-UNDEF_PRICE = np.int64(2**63 - 1)
-UNDEF_STAT_QUANTITY = np.int64(2**63 - 1)
-UNDEF_TIMESTAMP = np.uint64(2**64 - 1)
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+# databento_dbn's sentinels as plain ints (numpy compares them with int64/uint64 columns);
+# numpy and databento_dbn load only when records are validated, not with the definitions.
+UNDEF_PRICE = 2**63 - 1
+UNDEF_STAT_QUANTITY = 2**63 - 1
+UNDEF_TIMESTAMP = 2**64 - 1
 NS = 1_000_000_000
-SEEN_MEMORY_MB = 64  # the cap on the records M-R09 keeps of a load; beyond it, on disk
 
 RULES: dict[str, str] = {
     "M-R01": "price is UNDEF_PRICE (no price was set)",
@@ -82,17 +85,31 @@ RULES: dict[str, str] = {
     "M-R14": "status action, reason or trading event is not a code Databento defines",
     "M-R15": "status flag (is_trading, is_quoting, is_short_sell_restricted) is not Y, N or ~",
 }
-RULE_IDS = np.array(list(RULES), dtype=object)
-REASONS = np.array(list(RULES.values()), dtype=object)
 
 # StatType codes (databento_dbn.StatType) whose `price`, or `quantity`, is the value.
-PRICE_STATS = np.array([1, 2, 3, 4, 5, 7, 8, 10, 11, 13, 16, 17, 18, 20, 24, 25, 26, 10002])
-QUANTITY_STATS = np.array([6, 9, 19, 10001])
-# The codes Databento defines for a status record (databento_dbn's own enums).
-STATUS_ACTIONS = np.array([int(a.value) for a in dbn.StatusAction.variants()])
-STATUS_REASONS = np.array([int(r.value) for r in dbn.StatusReason.variants()])
-TRADING_EVENTS = np.array([int(e.value) for e in dbn.TradingEvent.variants()])
-STATUS_FLAGS = np.array([b"Y", b"N", b"~"])
+PRICE_STATS = (1, 2, 3, 4, 5, 7, 8, 10, 11, 13, 16, 17, 18, 20, 24, 25, 26, 10002)
+QUANTITY_STATS = (6, 9, 19, 10001)
+STATUS_FLAGS = (b"Y", b"N", b"~")
+
+
+@functools.cache
+def _rule_texts() -> tuple[np.ndarray, np.ndarray]:
+    """RULES' ids and reasons as arrays, indexed by a rule's position."""
+    import numpy as np
+
+    return np.array(list(RULES), dtype=object), np.array(list(RULES.values()), dtype=object)
+
+
+@functools.cache
+def _status_codes() -> tuple[list[int], list[int], list[int]]:
+    """The codes Databento defines for a status record (databento_dbn's own enums): actions,
+    reasons and trading events."""
+
+    return (
+        [int(a.value) for a in dbn.StatusAction.variants()],
+        [int(r.value) for r in dbn.StatusReason.variants()],
+        [int(e.value) for e in dbn.TradingEvent.variants()],
+    )
 
 
 @dataclass(frozen=True)
@@ -118,12 +135,16 @@ class Validated:
         return len(self.rejected_index)
 
     def counts(self) -> dict[str, int]:
+        import numpy as np
+
         ids, n = np.unique(self.rule_id.astype(str), return_counts=True)
         return dict(zip(ids.tolist(), n.tolist(), strict=True))
 
     def quarantine_table(self, origin: str, offset: int = 0) -> pa.Table:
         """Rejections in the shared quarantine shape; `origin` names the file and
         `offset` is the position of this array's first record in it."""
+        import pyarrow as pa
+
         positions = (self.rejected_index + offset).tolist()
         return pa.table(
             {
@@ -132,91 +153,8 @@ class Validated:
                 "origin": pa.array([f"{origin}#record={p}" for p in positions], pa.string()),
                 "raw_record": pa.array(self.raw_record.tolist(), pa.string()),
             },
-            schema=QUARANTINE_SCHEMA,
+            schema=quarantine_schema(),
         )
-
-
-class SeenRecords:
-    """Every record of one load read so far, to find an exact duplicate of an earlier record
-    however far back it came (M-R09): the result never depends on the chunk size.
-
-    Memory stays bounded whatever the file's size: the records go into a private DuckDB
-    database capped at `memory_mb`, which spills to a temporary directory beyond it, and a
-    chunk is matched against them there by their bytes (exactly; no hash decides). The last
-    chunk is handed over only when another one comes, so a file read in one chunk, the
-    common case, never opens a database. `close()` (or the `with` block) drops it all."""
-
-    def __init__(self, memory_mb: int = SEEN_MEMORY_MB) -> None:
-        self.memory_mb = memory_mb
-        # The previous chunk's records not yet in the database, and which of them to add
-        # (a record that repeats an earlier one is there already).
-        self._pending: tuple[np.ndarray, np.ndarray] | None = None
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._closer: weakref.finalize | None = None
-
-    def __enter__(self) -> "SeenRecords":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._pending = None
-        if self._closer is not None:
-            self._closer()
-        self._con = self._closer = None
-
-    def check_and_update(self, records: np.ndarray, fresh: np.ndarray) -> np.ndarray:
-        """True where a record equals one of an earlier chunk; then remember this chunk's
-        `fresh` records (those that do not repeat an earlier record of the chunk)."""
-        n = len(records)
-        found = np.zeros(n, dtype=bool)
-        if self._pending is not None:
-            con = self._connection()
-            previous, keep = self._pending
-            con.register("_pending", pa.table({"raw": _as_binary(previous[keep])}))
-            try:
-                con.execute("INSERT INTO seen SELECT raw FROM _pending")
-            finally:
-                con.unregister("_pending")
-            if n:
-                chunk = pa.table({"i": pa.array(np.arange(n)), "raw": _as_binary(records)})
-                con.register("_chunk", chunk)
-                try:
-                    hits = con.execute(
-                        "SELECT i FROM _chunk SEMI JOIN seen USING (raw)"
-                    ).fetchnumpy()["i"]
-                finally:
-                    con.unregister("_chunk")
-                found[hits] = True
-        if n:
-            self._pending = (records, fresh & ~found)
-        return found
-
-    def _connection(self) -> duckdb.DuckDBPyConnection:
-        if self._con is None:
-            spill = tempfile.mkdtemp(prefix="headwater-seen-records-")
-            con = duckdb.connect(":memory:")
-            con.execute(f"SET memory_limit = '{int(self.memory_mb)}MB'")
-            con.execute("SET temp_directory = ?", [spill])
-            con.execute("CREATE TABLE seen (raw BLOB)")
-            self._con = con
-            self._closer = weakref.finalize(self, _drop_database, con, spill)
-        return self._con
-
-
-def _drop_database(con: duckdb.DuckDBPyConnection, spill: str) -> None:
-    con.close()
-    shutil.rmtree(spill, ignore_errors=True)
-
-
-def _as_binary(records: np.ndarray) -> pa.FixedSizeBinaryArray:
-    """Each record's bytes as one Arrow value, without a Python object per record."""
-    raw = np.ascontiguousarray(records).view(np.uint8)
-    width = records.dtype.itemsize
-    return pa.FixedSizeBinaryArray.from_buffers(
-        pa.binary(width), len(records), [None, pa.py_buffer(raw)]
-    )
 
 
 # ---- helpers --------------------------------------------------------------------------------
@@ -234,6 +172,8 @@ def to_ns(value: date | datetime | int) -> int:
 
 def known_instruments(definitions: np.ndarray | Iterable[np.ndarray]) -> np.ndarray:
     """Sorted unique instrument ids of definition records (one array or many chunks)."""
+    import numpy as np
+
     arrays = [definitions] if isinstance(definitions, np.ndarray) else list(definitions)
     ids = [a["instrument_id"] for a in arrays if len(a)]
     return np.unique(np.concatenate(ids)) if ids else np.empty(0, dtype=np.uint32)
@@ -241,6 +181,8 @@ def known_instruments(definitions: np.ndarray | Iterable[np.ndarray]) -> np.ndar
 
 def record_hashes(records: np.ndarray) -> np.ndarray:
     """A 64-bit hash of each record's bytes (every DBN record is a multiple of 8 bytes)."""
+    import numpy as np
+
     words = _words(records)
     h = np.full(len(records), np.uint64(0x9E3779B97F4A7C15))
     with np.errstate(over="ignore"):
@@ -251,12 +193,16 @@ def record_hashes(records: np.ndarray) -> np.ndarray:
 
 
 def _words(records: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     raw = np.ascontiguousarray(records).view(np.uint8).reshape(len(records), -1)
     return raw.view(np.uint64)
 
 
 def duplicates(records: np.ndarray, seen: SeenRecords | None = None) -> np.ndarray:
     """True for each record that repeats an earlier record exactly (the first is kept)."""
+    import numpy as np
+
     n = len(records)
     dup = np.zeros(n, dtype=bool)
     if n == 0:
@@ -283,20 +229,25 @@ def duplicates(records: np.ndarray, seen: SeenRecords | None = None) -> np.ndarr
 
 def _first_failure(records: np.ndarray, rules: list[tuple[int, np.ndarray]]) -> Validated:
     """Each row's first failing rule (rules in id order) and the rejections' text."""
+    import numpy as np
+
     rule = np.full(len(records), -1, dtype=np.int16)
     for k, failed in rules:
         rule[(rule < 0) & failed] = k
     rejected = np.nonzero(rule >= 0)[0]
+    rule_ids, reasons = _rule_texts()
     return Validated(
         valid=rule < 0,
         rejected_index=rejected,
-        rule_id=RULE_IDS[rule[rejected]],
-        reason=REASONS[rule[rejected]],
+        rule_id=rule_ids[rule[rejected]],
+        reason=reasons[rule[rejected]],
         raw_record=_raw_json(records[rejected]),
     )
 
 
 def _raw_json(rows: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     names = [n for n in rows.dtype.names if n not in ("length", "_reserved")]
     columns = []
     for name in names:
@@ -311,12 +262,16 @@ def _raw_json(rows: np.ndarray) -> np.ndarray:
 
 
 def _window(records: np.ndarray, window: tuple, field: str = "ts_event") -> np.ndarray:
+    import numpy as np
+
     start, end = (to_ns(w) for w in window)
     ts = records[field]
     return (ts < np.uint64(max(start, 0))) | (ts >= np.uint64(max(end, 0)))
 
 
 def _unknown(records: np.ndarray, known_ids) -> np.ndarray:
+    import numpy as np
+
     ids = np.asarray(sorted(known_ids) if isinstance(known_ids, set | frozenset) else known_ids)
     return ~np.isin(records["instrument_id"], ids.astype(np.uint32))
 
@@ -332,6 +287,8 @@ def validate_ohlcv(
     records: np.ndarray, window: tuple, known_ids, seen: SeenRecords | None = None
 ) -> Validated:
     """Rules for ohlcv-1s/1m/1h/1d bars."""
+    import numpy as np
+
     o, h, lo, c = records["open"], records["high"], records["low"], records["close"]
     volume = records["volume"]
     return _first_failure(
@@ -353,6 +310,8 @@ def validate_ohlcv(
 def validate_trades(
     records: np.ndarray, window: tuple, known_ids, seen: SeenRecords | None = None
 ) -> Validated:
+    import numpy as np
+
     size = records["size"]
     return _first_failure(
         records,
@@ -371,6 +330,8 @@ def validate_statistics(
     records: np.ndarray, window: tuple, known_ids, seen: SeenRecords | None = None
 ) -> Validated:
     """Republished statistics all stay valid; `latest_statistics` picks the winners."""
+    import numpy as np
+
     stat = records["stat_type"]
     quantity = records["quantity"]
     is_quantity = np.isin(stat, QUANTITY_STATS)
@@ -424,6 +385,8 @@ def _book(records: np.ndarray) -> list[tuple[int, np.ndarray]]:
 
 def _negative_sizes(records: np.ndarray) -> np.ndarray:
     """A trade or level size, or an order count, in the top half of its unsigned range."""
+    import numpy as np
+
     wrapped = np.zeros(len(records), dtype=bool)
     for name in ("size", "bid_sz_00", "ask_sz_00", "bid_ct_00", "ask_ct_00"):
         wrapped |= records[name] > np.uint32(2**31 - 1)
@@ -440,6 +403,8 @@ def validate_quotes(
     """Rules for tbbo (trades with the book before them), mbp-1 (every top-of-book event)
     and bbo-1s/bbo-1m (the book at each interval's end). A bbo's `price` is the last trade's,
     undefined before any trade: not a rule. An mbp-1 book clear (action R) has no price."""
+    import numpy as np
+
     none = np.zeros(len(records), dtype=bool)
     no_price = zero_trade = none
     if schema in ("tbbo", "mbp-1"):
@@ -461,10 +426,13 @@ def validate_quotes(
 def validate_status(
     records: np.ndarray, window: tuple, known_ids, seen: SeenRecords | None = None
 ) -> Validated:
+    import numpy as np
+
+    actions, reasons, events = _status_codes()
     unknown_code = (
-        ~np.isin(records["action"], STATUS_ACTIONS)
-        | ~np.isin(records["reason"], STATUS_REASONS)
-        | ~np.isin(records["trading_event"], TRADING_EVENTS)
+        ~np.isin(records["action"], actions)
+        | ~np.isin(records["reason"], reasons)
+        | ~np.isin(records["trading_event"], events)
     )
     bad_flag = np.zeros(len(records), dtype=bool)
     for name in ("is_trading", "is_quoting", "is_short_sell_restricted"):
@@ -535,6 +503,8 @@ def validate(
 def latest_mask(records: np.ndarray, by: list[str], order: list[str]) -> np.ndarray:
     """True for the last record of each `by` group when sorted by `order` (later wins;
     ties go to the later position in the array)."""
+    import numpy as np
+
     n = len(records)
     if n == 0:
         return np.zeros(0, dtype=bool)

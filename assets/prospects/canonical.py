@@ -7,9 +7,9 @@ position and school consistent across sources (WARN), measurement outliers withi
 (WARN), records waiting for review (WARN). Each names its failing rows.
 """
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
-import pandas as pd
-import pyarrow as pa
 
 from assets.prospects.config import SOURCES
 from assets.prospects.reconcile import TABLES as RECONCILED
@@ -25,6 +25,9 @@ from assets.prospects.staging import (
     to_arrow,
 )
 from resources.warehouse import Warehouse, quote_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TABLES = {
     "prospect_core": "One row per prospect and draft year: identity (name, position, school, "
@@ -81,9 +84,11 @@ CHECKS = {
 }
 
 
-def read_staging(warehouse: Warehouse, year: int) -> dict[str, pd.DataFrame]:
+def read_staging(warehouse: Warehouse, year: int) -> "dict[str, pd.DataFrame]":
     """The draft year's rows of every staging table (an absent table: an empty frame), in
     the staging columns' types, ordered by origin."""
+    import pyarrow as pa
+
     frames = {}
     with warehouse.session() as con:
         for source in SOURCES:
@@ -108,6 +113,9 @@ def read_staging(warehouse: Warehouse, year: int) -> dict[str, pd.DataFrame]:
 
 
 def _nullable(arrow_type):
+    import pandas as pd
+    import pyarrow as pa
+
     return {
         pa.int64(): pd.Int64Dtype(),
         pa.float64(): pd.Float64Dtype(),
@@ -115,11 +123,11 @@ def _nullable(arrow_type):
     }.get(arrow_type)
 
 
-def _md(df: pd.DataFrame) -> dg.MetadataValue:
+def _md(df: "pd.DataFrame") -> dg.MetadataValue:
     return dg.MetadataValue.md(df.head(SAMPLE_ROWS).to_markdown(index=False) if len(df) else "none")
 
 
-def outliers(measurements: pd.DataFrame, core: pd.DataFrame, z: float) -> pd.DataFrame:
+def outliers(measurements: "pd.DataFrame", core: "pd.DataFrame", z: float) -> "pd.DataFrame":
     """Measurements more than `z` standard deviations from their position's mean (within
     one draft year), with the prospect's name: prospect_id, name, position, measurement,
     value, z."""
@@ -155,6 +163,8 @@ def outliers(measurements: pd.DataFrame, core: pd.DataFrame, z: float) -> pd.Dat
     description="Reconcile the five staging tables of each draft year into the canonical tables.",
 )
 def prospects_reconcile(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    import pandas as pd
+
     results: dict[str, list[pd.DataFrame]] = {name: [] for name in [*CHECKS, "core", "review"]}
     for partition in run_draft_years(context):
         year = int(partition)

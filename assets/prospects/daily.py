@@ -8,8 +8,9 @@ succeeds, the sensor `prospects_snapshot_after_refresh` takes the day's snapshot
 the canonical tables through the automation sensor.
 """
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
-import pyarrow as pa
 
 from assets.prospects import snapshots
 from assets.prospects.canonical import TABLES
@@ -19,6 +20,9 @@ from assets.prospects.staging import CONFIG, GROUP, staging_key
 from headwater import settings
 from headwater.policies import max_runtime
 from resources.warehouse import Warehouse, quote_table
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SNAPSHOT_KEY = dg.AssetKey(["snapshots", "prospects"])
 daily_partitions = dg.DailyPartitionsDefinition(
@@ -42,6 +46,8 @@ daily_partitions = dg.DailyPartitionsDefinition(
     "(snapshots.prospects_changes). Only today can be taken.",
 )
 def prospects_snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    import pyarrow as pa
+
     try:
         day = snapshots.require_today(context.partition_key, CONFIG.schedule_timezone)
     except snapshots.PastSnapshotError as exc:
@@ -103,8 +109,10 @@ def prospects_snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse):
     )
 
 
-def _typed_changes(changes: pa.Table) -> pa.Table:
+def _typed_changes(changes: "pa.Table") -> "pa.Table":
     """Text columns stay text when the report is empty (no null-typed columns)."""
+    import pyarrow as pa
+
     schema = pa.schema(
         [
             ("snapshot_date", pa.date32()),

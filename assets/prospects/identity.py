@@ -5,12 +5,12 @@ block, or sends it to review, `_name_prospects` gives each prospect its stable
 `prospect_id`, and `_reason` says in one line why a record went to review.
 `assets.prospects.reconcile` resolves the fields of the prospects found here."""
 
+from __future__ import annotations
+
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from assets.prospects import rules
 from assets.prospects.reference import (
@@ -21,6 +21,9 @@ from assets.prospects.reference import (
     school_aliases,
     school_key,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SOURCES = ("nfl", "cfr", "pff", "yahoo", "espn")  # also the processing order
 LINEAGE_COLUMNS = ("origin", "draft_year", "extraction_id")
@@ -61,7 +64,7 @@ class _Record:
     school: str | None  # school_key
     position: str | None  # canonical_position
     family: str | None
-    prospect: "_Prospect | None" = None
+    prospect: _Prospect | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -109,7 +112,7 @@ def _rows(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
 
 
 def _read(
-    staging: Mapping[str, pd.DataFrame], draft_year: int, schools: "_Schools"
+    staging: Mapping[str, pd.DataFrame], draft_year: int, schools: _Schools
 ) -> dict[str, list[_Record]]:
     unknown = sorted(set(staging) - set(SOURCES))
     if unknown:

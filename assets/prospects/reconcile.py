@@ -21,14 +21,14 @@ Pure pandas in, pandas out (no Dagster, no database). The algorithm:
 docs/prospects.md ("Reconciliation") has the tables and rules.
 """
 
+from __future__ import annotations
+
 import gc
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from assets.prospects import rules
 from assets.prospects.identity import (
@@ -48,6 +48,9 @@ from assets.prospects.reference import (
     position_family,
     positions_disagree,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MEASUREMENTS = (
     "height_in", "weight_lb", "forty", "bench", "vertical", "broad_jump", "cone", "shuttle",

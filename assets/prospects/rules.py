@@ -20,16 +20,19 @@ finds a problem rejects the record:
 Ids are stable; the catalogue is `RULES` and docs/prospects.md ("Record rules").
 """
 
+from __future__ import annotations
+
 import re
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, date, datetime
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from assets.prospects.typed_columns import _Fields, typed_frame
 from assets.prospects.wire_formats import RawRecord
 from headwater.quality import Rejection
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RULES: dict[str, str] = {
     "P-R01": "row could not be split into the header's fields (wrong field count, JSON item not an object)",

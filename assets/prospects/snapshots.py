@@ -9,16 +9,20 @@ metadata. A snapshot records the warehouse as it is now, so only today's partiti
 `prospects.schedule_timezone`) can be taken: asking for a past day fails and says so.
 """
 
+from __future__ import annotations
+
+import functools
 import io
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from headwater.files import write_atomic
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 KEY = "prospect_id"
 HISTORY = "snapshots.prospects_history"
@@ -75,27 +79,35 @@ LEFT JOIN m ON m.prospect_id = c.prospect_id
 LEFT JOIN g ON g.prospect_id = c.prospect_id
 LEFT JOIN i ON i.prospect_id = c.prospect_id
 """
+
+
 # The snapshot's columns and types, whatever the engine's driver returns (PostgreSQL's
 # rows carry no type for a column that is all null).
-SNAPSHOT_SCHEMA = pa.schema(
-    [
-        (KEY, pa.string()),
-        ("draft_year", pa.int64()),
-        ("name", pa.string()),
-        ("position", pa.string()),
-        ("school", pa.string()),
-        ("sources", pa.string()),
-        *((m, pa.float64()) for m in MEASUREMENTS),
-        ("pff_grade", pa.float64()),
-        ("injury_status", pa.string()),
-    ]
-)
+@functools.cache
+def snapshot_schema() -> pa.Schema:
+    """Built on first use: pyarrow loads when a snapshot is taken, not with the definitions."""
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            (KEY, pa.string()),
+            ("draft_year", pa.int64()),
+            ("name", pa.string()),
+            ("position", pa.string()),
+            ("school", pa.string()),
+            ("sources", pa.string()),
+            *((m, pa.float64()) for m in MEASUREMENTS),
+            ("pff_grade", pa.float64()),
+            ("injury_status", pa.string()),
+        ]
+    )
 
 
 def typed_snapshot(table: pa.Table) -> pa.Table:
-    """Rows of SNAPSHOT_SQL in SNAPSHOT_SCHEMA, sorted by prospect_id byte by byte (as
+    """Rows of SNAPSHOT_SQL in snapshot_schema(), sorted by prospect_id byte by byte (as
     DuckDB orders text; PostgreSQL's ORDER BY would follow the database's locale)."""
-    return table.select(SNAPSHOT_SCHEMA.names).cast(SNAPSHOT_SCHEMA).sort_by(KEY)
+    schema = snapshot_schema()
+    return table.select(schema.names).cast(schema).sort_by(KEY)
 
 
 class PastSnapshotError(ValueError):
@@ -119,6 +131,8 @@ def require_today(partition_key: str, timezone: str) -> date:
 
 
 def _text(value) -> str | None:
+    import pandas as pd
+
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     if isinstance(value, float) and value.is_integer():
@@ -130,6 +144,8 @@ def change_report(previous: pd.DataFrame | None, current: pd.DataFrame) -> pd.Da
     """Rows (change, prospect_id, field, old_value, new_value): `new` and `removed` once per
     prospect (field null), `changed` once per field whose value differs (null != value).
     Values as text. Sorted by prospect, then field."""
+    import pandas as pd
+
     fields = [c for c in FIELDS if c in current.columns]
     if previous is None or previous.empty:
         previous = pd.DataFrame(columns=[KEY, *fields])
@@ -164,6 +180,8 @@ def archive_path(archive: Path, day: date) -> Path:
 
 def write_archive(table: pa.Table, path: Path) -> int:
     """The snapshot as zstd Parquet, written atomically; returns its size in bytes."""
+    import pyarrow.parquet as pq
+
     buffer = io.BytesIO()
     pq.write_table(table, buffer, compression="zstd")
     data = buffer.getvalue()

@@ -15,12 +15,12 @@ not blocking), tags the run `headwater/partial=true` and lets reconciliation go 
 """
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import pandas as pd
-import pyarrow as pa
 
 from assets.prospects.config import SOURCE_NAMES, SOURCES, ProspectsConfig, load_prospects_config
 from assets.prospects.rules import APPLY_RULES, COLUMNS, LINEAGE, RULES
@@ -37,6 +37,10 @@ from headwater.policies import SOURCE_RETRY
 from headwater.quality import Rejection, quarantine_sample_md, quarantine_table
 from resources.http import SourceError
 from resources.warehouse import Warehouse, quote_table
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 CONFIG: ProspectsConfig = load_prospects_config()
 GROUP = "prospects"
@@ -65,21 +69,29 @@ CHECKS = {
     "when the source could not be read and its last good staging was kept.",
 }
 
-_ARROW = {
-    "Int64": pa.int64(),
-    "Float64": pa.float64(),
-    "string": pa.string(),
-    "datetime64[ns, UTC]": pa.timestamp("us", tz="UTC"),
-    "object": pa.date32(),
-    "int64": pa.int64(),
-    "float64": pa.float64(),
-}
+
+@functools.cache
+def _arrow_types() -> "dict[str, pa.DataType]":
+    """Arrow type by pandas dtype (built on first use: pyarrow loads when a step runs)."""
+    import pyarrow as pa
+
+    return {
+        "Int64": pa.int64(),
+        "Float64": pa.float64(),
+        "string": pa.string(),
+        "datetime64[ns, UTC]": pa.timestamp("us", tz="UTC"),
+        "object": pa.date32(),
+        "int64": pa.int64(),
+        "float64": pa.float64(),
+    }
 
 
-def to_arrow(frame: pd.DataFrame, dtypes: dict[str, str]) -> pa.Table:
+def to_arrow(frame: "pd.DataFrame", dtypes: dict[str, str]) -> "pa.Table":
     """`frame` as an Arrow table typed by its pandas dtypes (`dtypes`), so that a column
     that is all null still has its type when the table is created."""
-    schema = pa.schema([(name, _ARROW[dtype]) for name, dtype in dtypes.items()])
+    import pyarrow as pa
+
+    schema = pa.schema([(name, _arrow_types()[dtype]) for name, dtype in dtypes.items()])
     return pa.Table.from_pandas(frame[list(dtypes)], schema=schema, preserve_index=False)
 
 
@@ -95,10 +107,12 @@ def quarantine_table_name(source: str) -> str:
     return f"quarantine.prospects_{source}"
 
 
-def arrow_schema(source: str) -> pa.Schema:
+def arrow_schema(source: str) -> "pa.Schema":
     """The staging table's columns, typed even when a column is all null."""
+    import pyarrow as pa
+
     columns = {**COLUMNS[source], **LINEAGE, "extraction_id": "string"}
-    return pa.schema([(name, _ARROW[dtype]) for name, dtype in columns.items()])
+    return pa.schema([(name, _arrow_types()[dtype]) for name, dtype in columns.items()])
 
 
 class InboxFile(dg.Config):
@@ -108,7 +122,7 @@ class InboxFile(dg.Config):
 @dataclass
 class Load:
     extract: Extract
-    rows: pd.DataFrame
+    rows: "pd.DataFrame"
     rejections: list[Rejection]
     other_seasons: int = 0  # an every-season file's rows of other seasons: not this year's
 
@@ -194,13 +208,17 @@ def publish(warehouse: Warehouse, *loads: Load) -> None:
 
 
 # Column types by their Arrow type, in SQL both engines (DuckDB, PostgreSQL) read.
-_SQL_TYPES = {
-    pa.int64(): "BIGINT",
-    pa.float64(): "DOUBLE PRECISION",
-    pa.string(): "TEXT",
-    pa.timestamp("us", tz="UTC"): "TIMESTAMPTZ",
-    pa.date32(): "DATE",
-}
+@functools.cache
+def _sql_types() -> "dict[pa.DataType, str]":
+    import pyarrow as pa
+
+    return {
+        pa.int64(): "BIGINT",
+        pa.float64(): "DOUBLE PRECISION",
+        pa.string(): "TEXT",
+        pa.timestamp("us", tz="UTC"): "TIMESTAMPTZ",
+        pa.date32(): "DATE",
+    }
 
 
 def add_new_columns(warehouse: Warehouse, sources: set[str]) -> None:
@@ -215,7 +233,7 @@ def add_new_columns(warehouse: Warehouse, sources: set[str]) -> None:
             have = warehouse.query(f"SELECT * FROM {quote_table(table)} LIMIT 0", None, con)
             statements += [
                 (
-                    f'ALTER TABLE {quote_table(table)} ADD COLUMN "{f.name}" {_SQL_TYPES[f.type]}',
+                    f'ALTER TABLE {quote_table(table)} ADD COLUMN "{f.name}" {_sql_types()[f.type]}',
                     None,
                 )
                 for f in arrow_schema(source)
@@ -226,6 +244,8 @@ def add_new_columns(warehouse: Warehouse, sources: set[str]) -> None:
 
 
 def _writes(load: Load) -> list[tuple]:
+    import pyarrow as pa
+
     source, year = load.extract.source, load.extract.draft_year
     rows = to_arrow(load.rows, {**COLUMNS[source], **LINEAGE, "extraction_id": "string"})
     quarantine = quarantine_table(
@@ -457,6 +477,8 @@ def _kept_text(kept: dict | None) -> str:
 
 
 def _check(key, name: str, passed: bool, judged: list[dict], min_share: float):
+    import pandas as pd
+
     return dg.AssetCheckResult(
         asset_key=key,
         check_name=name,
@@ -470,6 +492,8 @@ def _check(key, name: str, passed: bool, judged: list[dict], min_share: float):
 
 def _record(context, partition: str, load: Load, client) -> None:
     """The draft year's own figures on its materialization, and one log line."""
+    import pandas as pd
+
     by_rule = pd.Series([r.rule_id for r in load.rejections], dtype="object").value_counts()
     context.add_asset_metadata(
         {

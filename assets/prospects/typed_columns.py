@@ -5,19 +5,21 @@ problems by rule id and rejects the records that have one; `typed_frame` builds 
 DataFrame of the staging dtypes from the columns. `assets.prospects.rules` says which
 fields each source has and which checks they pass."""
 
+from __future__ import annotations
+
 import json
 import math
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache, partial
-from typing import Any
-
-import numpy as np
-import pandas as pd
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from assets.prospects.wire_formats import RawRecord
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 _INT = re.compile(r"[+-]?\d+(?:\.0*)?")  # "249" and "249.0"; not "nan", "inf", "1e3"
 _FLOAT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)")
@@ -166,6 +168,9 @@ def typed_frame(columns: Mapping[str, Sequence[Any]], dtypes: Mapping[str, str])
     """A DataFrame with the columns of `dtypes`, in that order, from Python values per
     column (None = missing). It is built from arrays, not Series (no index to align per
     column), and text goes to Arrow as is, where pandas would check every value first."""
+    import pandas as pd
+    import pyarrow as pa
+
     data = {}
     for name, dtype in dtypes.items():
         values = columns[name]
@@ -192,6 +197,8 @@ def _as_floats(values: Sequence[Any], whole: bool) -> Sequence[Any] | np.ndarray
     apart): pandas reads that in one pass, a list of objects in several. Whole numbers
     beyond 2**53 would lose digits as floats, and anything not a number does not convert:
     those values stay as they are."""
+    import numpy as np
+
     try:
         floats = np.array(values, dtype=float)
     except (TypeError, ValueError, OverflowError):

@@ -1,8 +1,13 @@
 """The validated config as the small tables the dbt models read (sources workforce.assumption_*)."""
 
-import pyarrow as pa
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from assets.workforce.config import WorkforceConfig
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 ASSUMPTION_TABLES = (
     "assumption_scalars",
@@ -14,6 +19,8 @@ ASSUMPTION_TABLES = (
 
 
 def assumption_tables(cfg: WorkforceConfig) -> dict[str, pa.Table]:
+    import pyarrow as pa
+
     auto, vol = cfg.enrollment.auto, cfg.enrollment.voluntary
     scalars = {
         "random_seed": [cfg.random_seed],

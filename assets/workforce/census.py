@@ -5,20 +5,24 @@ Rows that break a rule are set aside with the rule id and a reason
 either loaded or quarantined, never dropped.
 """
 
+from __future__ import annotations
+
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from assets.workforce.config import CENSUS_COLUMNS as COLUMNS
 from assets.workforce.config import CENSUS_REQUIRED as REQUIRED
 from assets.workforce.config import DEFAULT_MIN_AGE_AT_HIRE
 from headwater.quality import Rejection
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 # Census rule catalogue (README, "Workforce simulation").
 RULES = {
@@ -35,17 +39,24 @@ RULES = {
     "W-R11": "age at hire below workforce.census.min_age_at_hire",
 }
 
-CENSUS_SCHEMA = pa.schema(
-    [
-        ("employee_id", pa.string()),
-        ("birth_date", pa.date32()),
-        ("hire_date", pa.date32()),
-        ("termination_date", pa.date32()),
-        ("gross_compensation", pa.float64()),
-        ("level", pa.int32()),
-        ("deferral_rate", pa.float64()),
-    ]
-)
+
+@functools.cache
+def census_schema() -> pa.Schema:
+    """The census table's columns (built on first use: pyarrow loads when a step runs)."""
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("employee_id", pa.string()),
+            ("birth_date", pa.date32()),
+            ("hire_date", pa.date32()),
+            ("termination_date", pa.date32()),
+            ("gross_compensation", pa.float64()),
+            ("level", pa.int32()),
+            ("deferral_rate", pa.float64()),
+        ]
+    )
+
 
 _LEVEL_PAY = {1: 55_000, 2: 75_000, 3: 105_000, 4: 145_000, 5: 210_000}
 _LEVEL_SHARE = [0.38, 0.28, 0.18, 0.11, 0.05]
@@ -55,6 +66,9 @@ def generate_census(size: int, as_of: date, seed: int = 42, dirty: bool = True) 
     """A plausible census of `size` employees as of `as_of`, the same for the same
     arguments. With `dirty`, about 1% of extra rows break one census rule each, so the
     demo shows quarantine at work. Values are strings, as a CSV file would give them."""
+    import numpy as np
+    import pandas as pd
+
     rng = np.random.default_rng(seed)
     n = size
     ids = np.array([f"E{i:07d}" for i in range(1, n + 1)])
@@ -95,6 +109,8 @@ def generate_census(size: int, as_of: date, seed: int = 42, dirty: bool = True) 
 
 
 def _dirty_rows(frame: pd.DataFrame, as_of: date, count: int) -> pd.DataFrame:
+    import pandas as pd
+
     rows = []
     for i in range(count):
         row = frame.iloc[i].to_dict()
@@ -135,6 +151,8 @@ def read_census_file(path: Path | str, columns: Mapping[str, str] | None = None)
     `columns` maps standard names to the file's own (`workforce.census.columns`); a
     standard column it does not name is looked up under its standard name. A file that
     cannot be a census raises CensusFileError."""
+    import pandas as pd
+
     path = Path(path)
     columns = dict(columns or {})
     unknown = sorted(set(columns) - set(COLUMNS))
@@ -196,6 +214,9 @@ def _read_table(path: Path) -> pd.DataFrame:
 
 
 def _read_parquet(path: Path, head: bytes) -> pd.DataFrame:
+    import pandas as pd
+    import pyarrow as pa
+
     if not head.startswith(b"PAR1"):
         hint = "; it looks like text: a CSV census must be named .csv" if _is_text(head) else ""
         raise CensusFileError(
@@ -213,6 +234,8 @@ def _read_parquet(path: Path, head: bytes) -> pd.DataFrame:
 
 
 def _read_csv(path: Path, head: bytes) -> pd.DataFrame:
+    import pandas as pd
+
     if head.startswith(b"PAR1"):
         hint = "it is a Parquet file: name it .parquet"
     elif head.startswith(b"PK\x03\x04"):
@@ -263,6 +286,8 @@ def _as_text(col: pd.Series) -> pd.Series:
     """A Parquet column as the strings a CSV would hold. Timestamps at midnight (in their
     own time zone) are dates; one with a time of day stays as written, so W-R02 shows it
     rather than the time being dropped silently."""
+    import pandas as pd
+
     if isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(col):
         at_midnight = col == col.dt.normalize()
         text = col.dt.strftime("%Y-%m-%d").where(at_midnight, col.astype(str))
@@ -307,7 +332,7 @@ def _not_a_date(column: str, value: str) -> str:
 
 @dataclass(frozen=True)
 class CensusResult:
-    valid: pa.Table  # CENSUS_SCHEMA
+    valid: pa.Table  # census_schema()
     rejections: list[Rejection]
     rows_in: int
 
@@ -322,6 +347,9 @@ def apply_census_rules(
     """Split a census (string values) into valid typed rows and rejections. A row gets the
     first rule it breaks; rows sharing a duplicated id are all set aside, since nothing
     says which one is right."""
+    import pandas as pd
+    import pyarrow as pa
+
     frame = raw.reset_index(drop=True).astype(str).apply(lambda c: c.str.strip())
     n = len(frame)
     reason = pd.Series([None] * n, dtype=object)
@@ -442,6 +470,6 @@ def apply_census_rules(
                 [None if pd.isna(v) else float(v) for v in rate[ok]], type=pa.float64()
             ),
         },
-        schema=CENSUS_SCHEMA,
+        schema=census_schema(),
     )
     return CensusResult(valid=valid, rejections=rejections, rows_in=n)

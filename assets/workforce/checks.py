@@ -9,15 +9,17 @@ The rules are plain SQL read through the warehouse interface (`warehouse.query` 
 connection from `warehouse.session()`), so they run the same on DuckDB and PostgreSQL.
 """
 
+from __future__ import annotations
+
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
-
-import pyarrow as pa
-import pyarrow.compute as pc
+from typing import TYPE_CHECKING, Any
 
 from assets.workforce.config import WorkforceConfig
 from resources.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 TOLERANCE = 0.005  # half a cent: contributions are rounded to cents
 
@@ -349,6 +351,8 @@ def rows_digest(rows: pa.Table) -> str:
     rows only - not on scan order, storage, or the engine (DuckDB's hash() and
     PostgreSQL's have nothing in common). Formatting and sorting run in Arrow: ~0.5 s
     per 100k rows of ten columns, most of it writing doubles as text."""
+    import pyarrow.compute as pc
+
     if not rows.num_rows:
         return "0:"
     columns = [_as_text(rows.column(name)) for name in sorted(rows.column_names)]
@@ -359,6 +363,9 @@ def rows_digest(rows: pa.Table) -> str:
 
 
 def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     kind = column.type
     if pa.types.is_decimal(kind) or pa.types.is_floating(kind):
         column = column.cast(pa.float64())

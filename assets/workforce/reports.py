@@ -5,16 +5,18 @@ averages come back as doubles and are rounded here, half away from zero as DuckD
 round() does (PostgreSQL has no round() for doubles), so both engines give one report.
 """
 
+from __future__ import annotations
+
 import base64
 import io
 import json
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from resources.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SUMMARY_COLUMNS = [
     "simulation_year",
@@ -51,6 +53,8 @@ ROUNDED = {
 def round_half_away(values: pd.Series, digits: int) -> pd.Series:
     """round(x, digits) as DuckDB computes it on a double: half away from zero of
     x * 10^digits (Python and numpy round half to even)."""
+    import numpy as np
+
     scale = 10**digits
     x = values.astype(float)
     return np.sign(x) * np.floor(np.abs(x) * scale + 0.5) / scale
@@ -58,6 +62,8 @@ def round_half_away(values: pd.Series, digits: int) -> pd.Series:
 
 def summary_frame(warehouse: Warehouse, con: Any, years: list[int]) -> pd.DataFrame:
     """One row per simulated year among `years` (those present in the warehouse)."""
+    import pandas as pd
+
     if not years:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
     frame = warehouse.query(
