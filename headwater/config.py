@@ -5,6 +5,7 @@ and turns validation errors into one message naming the file, the key and what
 is allowed, so a bad value fails at load instead of in the middle of a run.
 """
 
+import re
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -34,6 +35,22 @@ def _time_zone(value: str) -> str:
 # Field types every domain's schedule settings share.
 TimeZone = Annotated[str, AfterValidator(_time_zone)]
 ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+
+
+# Dagster's two forms of an asset owner (AssetSpec owners), checked here because its own
+# check would fail the whole code location without naming the setting.
+_TEAM = re.compile(r"team:[A-Za-z0-9_.-]+")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,7}")  # Dagster's pattern
+
+
+def _owner(value: str) -> str:
+    if not (_TEAM.fullmatch(value) or _EMAIL.fullmatch(value)):
+        raise ValueError("an owner is an email address or team:<name>")
+    return value
+
+
+# A domain's `owners`: on every asset of the domain (headwater.catalogue).
+Owners = Annotated[list[Annotated[str, AfterValidator(_owner)]], Field(min_length=1)]
 
 
 # The settings file's sections: a misspelt one would otherwise leave its domain on the

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from assets.energy.wire_formats import SERIES_DEFAULTS
 from headwater import settings
-from headwater.config import ClockTime, TimeZone, load_section
+from headwater.config import ClockTime, Owners, TimeZone, load_section
 
 Source = Literal["eia", "fred", "yahoo"]
 SOURCES: tuple[Source, ...] = ("eia", "fred", "yahoo")
@@ -87,6 +87,8 @@ class EnergyConfig(_Strict):
     freshness_business_days: int = Field(default=2, ge=0)
     schedule_time: ClockTime = "06:00"
     schedule_timezone: TimeZone = "America/New_York"
+    # On every asset of the domain (emails or team:<name>): the UI's owner column and filter.
+    owners: Owners = ["team:energy"]
 
     @field_validator("start_date")
     @classmethod

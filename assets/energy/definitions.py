@@ -10,6 +10,7 @@ from assets.energy.ingest import EnergyIngest
 from assets.energy.marts import energy_marts
 from assets.energy.sources import EIAResource, FREDResource, YahooFinanceResource
 from headwater import settings
+from headwater.catalogue import catalogued
 from headwater.domain import Domain
 from headwater.freshness import with_policies
 
@@ -31,8 +32,11 @@ def energy_source_resources() -> dict:
 
 
 defs = dg.Definitions(
-    assets=with_policies(
-        [*staging_assets, commodity_prices, energy_marts], status.freshness_policies(CONFIG)
+    assets=catalogued(
+        with_policies(
+            [*staging_assets, commodity_prices, energy_marts], status.freshness_policies(CONFIG)
+        ),
+        CONFIG.owners,
     ),
     asset_checks=[prices_are_fresh],
     jobs=[automation.daily_prices_job, automation.marts_job, *automation.source_jobs.values()],

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from headwater import settings
-from headwater.config import ClockTime, TimeZone, load_section
+from headwater.config import ClockTime, Owners, TimeZone, load_section
 
 # Schema -> partition grain: intraday schemas by day, daily-resolution ones by month (ten
 # years of daily bars are ~120 partitions, not 2,500). Second and hour bars, quotes and
@@ -108,6 +108,8 @@ class MarketConfig(_Strict):
     transform_rules: str = str(settings.REPO_ROOT / "config" / "market" / "transform")
     schedule_time: ClockTime = "18:00"
     schedule_timezone: TimeZone = "America/Chicago"
+    # On every asset of the domain (emails or team:<name>): the UI's owner column and filter.
+    owners: Owners = ["team:market"]
     # Live mode: stream each request (timeseries.get_range), or send it as a batch job and
     # load its files; auto: a batch job when the request's billable size is above
     # batch_above_mb (Databento recommends batch downloads over 5 GB).

@@ -28,6 +28,7 @@ from assets.market.ingest import MarketIngest, ingest_run_config, job_name
 from assets.market.marts import market_marts
 from assets.market.sources import DatabentoSource
 from headwater import settings
+from headwater.catalogue import catalogued
 from headwater.domain import Domain
 from headwater.freshness import with_policies
 from headwater.policies import max_runtime
@@ -164,7 +165,10 @@ def market_source() -> DatabentoSource:
 
 
 defs = dg.Definitions(
-    assets=with_policies([*load_assets.values(), market_marts], status.freshness_policies(CONFIG)),
+    assets=catalogued(
+        with_policies([*load_assets.values(), market_marts], status.freshness_policies(CONFIG)),
+        CONFIG.owners,
+    ),
     jobs=[*schema_jobs.values(), daily_close_job, intraday_job, marts_job],
     schedules=[after_close_schedule],
     sensors=[

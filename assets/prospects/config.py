@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from headwater import settings
-from headwater.config import ClockTime, TimeZone, load_section
+from headwater.config import ClockTime, Owners, TimeZone, load_section
 
 Source = Literal["nfl", "cfr", "pff", "yahoo", "espn"]
 SOURCES: tuple[Source, ...] = ("nfl", "cfr", "pff", "yahoo", "espn")
@@ -59,6 +59,8 @@ class ProspectsConfig(_Strict):
     snapshot_start: date = date(2026, 1, 1)  # first day of the daily snapshot partitions
     schedule_time: ClockTime = "07:00"
     schedule_timezone: TimeZone = "America/New_York"
+    # On every asset of the domain (emails or team:<name>): the UI's owner column and filter.
+    owners: Owners = ["team:prospects"]
     # Freshness policy of the snapshot (assets/prospects/status.py): WARN when the newest is
     # more than this many days (and an hour) old, FAIL a day later.
     snapshot_max_age_days: int = Field(default=1, ge=1)

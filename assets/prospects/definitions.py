@@ -11,6 +11,7 @@ from assets.prospects.marts import prospects_marts
 from assets.prospects.sources import ProspectSource
 from assets.prospects.staging import CONFIG, staging_assets
 from headwater import settings
+from headwater.catalogue import catalogued
 from headwater.clock import TODAY
 from headwater.domain import Domain
 from headwater.freshness import with_policies
@@ -33,9 +34,12 @@ def prospect_source_resources() -> dict:
 
 
 defs = dg.Definitions(
-    assets=with_policies(
-        [*staging_assets, prospects_reconcile, prospects_marts, daily.prospects_snapshot],
-        status.freshness_policies(CONFIG),
+    assets=catalogued(
+        with_policies(
+            [*staging_assets, prospects_reconcile, prospects_marts, daily.prospects_snapshot],
+            status.freshness_policies(CONFIG),
+        ),
+        CONFIG.owners,
     ),
     jobs=[daily.refresh_job, daily.snapshot_job, daily.marts_job],
     schedules=[daily.daily_schedule],

@@ -139,7 +139,7 @@ def _rows(warehouse: Warehouse, con, table: str, year: int | None = None) -> int
     key=CENSUS_KEY,
     group_name=GROUP,
     pool="warehouse",
-    kinds={settings.warehouse_engine()},
+    kinds={"python", settings.warehouse_engine()},
     tags=STEP_TAGS["inputs"],
     description="Census rows that pass the census rules (W-R01..W-R11); the others go to "
     "quarantine.workforce_census with the rule and reason.",
@@ -192,7 +192,7 @@ def census(
         dg.AssetSpec(
             table_key(t),
             group_name=GROUP,
-            kinds={settings.warehouse_engine()},
+            kinds={"python", settings.warehouse_engine()},
             tags=STEP_TAGS["inputs"],
             description="From config/headwater.yaml `workforce:` (validated).",
         )
@@ -271,6 +271,7 @@ def build_simulation_asset(partitions_def: dg.PartitionsDefinition) -> dg.Assets
             group_name=GROUP,
             deps=[table_key("fct_workforce_snapshot"), table_key("int_employee_contributions")],
             skippable=True,
+            kinds={"python", "json"},  # a file under reports/, not a warehouse table
             tags=STEP_TAGS["simulation"],
             description="JSON report of the year (reports/workforce/year_<year>.json).",
         )
@@ -548,6 +549,7 @@ class _YearRun:
     group_name=GROUP,
     deps=[table_key("fct_workforce_snapshot"), table_key("int_employee_contributions")],
     pool="warehouse",
+    kinds={"python", "csv"},  # files under reports/ (the CSV and its PNG chart)
     tags=STEP_TAGS["reports"],
     description="Multi-year summary (CSV) and a chart of headcount and participation (PNG).",
 )

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from headwater.config import load_section
+from headwater.config import Owners, load_section
 
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 Money = Annotated[float, Field(gt=0.0)]
@@ -202,6 +202,8 @@ class WorkforceConfig(_Strict):
     random_seed: int = Field(default=42, ge=0, le=2**31 - 1)
     target_growth_rate: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.03
     catch_up_age: int = Field(default=50, ge=18, le=100)
+    # On every asset of the domain (emails or team:<name>): the UI's owner column and filter.
+    owners: Owners = ["team:workforce"]
     census: CensusSettings = CensusSettings()
     termination: TerminationSettings = TerminationSettings()
     promotion: PromotionSettings = PromotionSettings()

@@ -22,6 +22,7 @@ from assets.workforce.assets import (
 from assets.workforce.config import WorkforceConfig, load_workforce_config
 from assets.workforce.partitions import simulation_years
 from assets.workforce.resources import WorkforceSettings
+from headwater.catalogue import catalogued
 from headwater.config import ConfigError
 from headwater.domain import Domain
 from headwater.policies import max_runtime
@@ -68,13 +69,10 @@ def build_defs(config_path: Path | str | None = None) -> dg.Definitions:
     ]
     settings = WorkforceSettings(config_path=str(config_path) if config_path else None)
     return dg.Definitions(
-        assets=[
-            census,
-            workforce_assumptions,
-            workforce_census_models,
-            simulation,
-            workforce_summary,
-        ],
+        assets=catalogued(
+            [census, workforce_assumptions, workforce_census_models, simulation, workforce_summary],
+            cfg.owners,
+        ),
         jobs=jobs,
         resources={"workforce_settings": settings},
     )
