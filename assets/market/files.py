@@ -65,6 +65,8 @@ class DataFile:
     records: int | None  # None when not scanned
     first_ns: int | None  # the earliest record time (time_field), None for no records
     last_ns: int | None
+    start_ns: int = 0  # the window the metadata claims: [start, end); end None when open
+    end_ns: int | None = None
 
     @property
     def request(self) -> str:
@@ -229,19 +231,29 @@ def inspect(path: Path, chunk_records: int = dbn.DEFAULT_COUNT, scan: bool = Tru
         records=count,
         first_ns=first,
         last_ns=last,
+        start_ns=info.start_ns,
+        end_ns=info.end_ns,
     )
 
 
 def check(
     files: Sequence[DataFile], dataset: str, first_day: Callable[[str], date] | None = None
 ) -> None:
-    """Refuse a file of another dataset than `dataset`, or (scanned files, given
-    `first_day`: schema -> the settings' first day) with records before the first partition
-    of its schema."""
+    """Refuse a file of another dataset than `dataset`, a scanned file with records outside
+    the window its metadata claims, or (scanned files, given `first_day`: schema -> the
+    settings' first day) with records before the first partition of its schema."""
     for f in files:
         if f.dataset != dataset:
             raise FileRefused(
                 f"{f.path}: dataset {f.dataset}, expected {dataset} (market.dataset, or --dataset)"
+            )
+        if f.first_ns is not None and (
+            f.first_ns < f.start_ns or (f.end_ns is not None and f.last_ns >= f.end_ns)
+        ):
+            raise FileRefused(
+                f"{f.path}: {time_field(f.schema)} from {_stamp(f.first_ns)} to "
+                f"{_stamp(f.last_ns)}, outside the window its metadata claims "
+                f"[{_stamp(f.start_ns)}, {_stamp(f.end_ns) if f.end_ns else 'open'})"
             )
         if first_day is not None and f.first_ns is not None:
             earliest = datetime.fromtimestamp(f.first_ns / 1e9, UTC).date()
@@ -253,6 +265,10 @@ def check(
                     f"{f.path}: {f.schema} records from {earliest}, before the first partition "
                     f"{first_day(f.schema)} ({setting} in the settings file)"
                 )
+
+
+def _stamp(ns: int) -> str:
+    return datetime.fromtimestamp(ns / 1e9, UTC).isoformat().replace("+00:00", "Z")
 
 
 # ---- splitting by partition ------------------------------------------------------------------

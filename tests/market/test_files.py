@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
+import zstandard
 
 from assets.market import dbn, files, sample_data
 from assets.market.ingest import MarketIngest
@@ -126,20 +127,30 @@ def test_a_schema_headwater_does_not_load_is_named():
 # ---- partitions from the records' own times ---------------------------------------------------
 
 
+def within_its_window(path: Path) -> Path:
+    """The sample file less its dirt stamped outside the window (as a Databento file is)."""
+    raw = zstandard.ZstdDecompressor().decompress(path.read_bytes(), 1 << 30)
+    head = 8 + int.from_bytes(raw[4:8], "little")
+    info = dbn.read_info(path)
+    records = np.frombuffer(raw[head:], dtype=dbn.record_dtype(info.schema))
+    inside = (records["ts_event"] >= info.start_ns) & (records["ts_event"] < info.end_ns)
+    assert not inside.all()  # the sample's dirt: a bar before the window, one at its end
+    path.write_bytes(zstandard.ZstdCompressor().compress(raw[:head] + records[inside].tobytes()))
+    return path
+
+
 def test_a_file_spanning_days_goes_to_each_day_and_every_record_lands_once(tmp_path):
-    path = sample_data.write_sample(
+    path = within_its_window(sample_data.write_sample(
         tmp_path / "three_days.dbn.zst", "ohlcv-1m", date(2026, 11, 2), date(2026, 11, 5),
         ["CL.FUT"],
-    )  # fmt: skip
+    ))  # fmt: skip
     found = files.inspect(path)
     records = np.concatenate(list(dbn.read_chunks(path)))
     days = (records["ts_event"] // 86_400_000_000_000).astype("datetime64[D]")
     plan = MarketIngest().plan_files([str(path)], None, None)
     [step] = plan.steps
     assert step.job == "market_ohlcv_1m"
-    # Globex opens Sunday evening (a Sunday of bars); the sample's dirt stamps one record at
-    # the window's exclusive end: by its own time it is Thursday's.
-    assert step.partitions == (str(days.min()), str(days.max())) == ("2026-11-01", "2026-11-05")
+    assert step.partitions == (str(days.min()), str(days.max())) == ("2026-11-02", "2026-11-04")
     out = files.split([found], tmp_path / "split")
     per_day = {key: np.concatenate(list(dbn.read_chunks(p))) for (key, _), p in out.items()}
     assert sum(len(r) for r in per_day.values()) == len(records)
@@ -148,6 +159,22 @@ def test_a_file_spanning_days_goes_to_each_day_and_every_record_lands_once(tmp_p
         assert days == {key}
     assert sorted(b.tobytes() for r in per_day.values() for b in r) == sorted(
         b.tobytes() for b in records
+    )
+
+
+def test_a_file_with_records_outside_its_claimed_window_is_refused(tmp_path):
+    path = sample_data.write_sample(
+        tmp_path / "three_days.dbn.zst",
+        "ohlcv-1m",
+        date(2026, 11, 2),
+        date(2026, 11, 5),
+        ["CL.FUT"],
+    )  # fmt: skip (the sample's dirt: a bar the minute before the window, one at its end)
+    with pytest.raises(BadParameter) as info:
+        MarketIngest().plan_files([str(path)], None, None)
+    assert str(info.value) == (
+        f"--files: {path}: ts_event from 2026-11-01T23:59:00Z to 2026-11-05T00:00:00Z, "
+        "outside the window its metadata claims [2026-11-02T00:00:00Z, 2026-11-05T00:00:00Z)"
     )
 
 

@@ -15,6 +15,7 @@ import pytest
 from assets.market import inbox, sample_data
 from headwater.cli.runs import load_defs, run_job
 from tests.conftest import REPO_ROOT
+from tests.market.test_files import within_its_window
 
 REAL = REPO_ROOT / "tests" / "data" / "real" / "databento"
 
@@ -28,10 +29,10 @@ def batch_download(folder: Path) -> Path:
         job / "glbx-mdp3-20261101.definition.dbn.zst", "definition", date(2026, 11, 1),
         date(2026, 11, 2), ["CL.FUT"],
     )  # fmt: skip
-    sample_data.write_sample(
+    within_its_window(sample_data.write_sample(
         job / "glbx-mdp3-20261102-20261104.ohlcv-1m.dbn.zst", "ohlcv-1m", date(2026, 11, 2),
         date(2026, 11, 4), ["CL.FUT"],
-    )  # fmt: skip
+    ))  # fmt: skip
     entries = [
         {
             "filename": p.name,
@@ -75,8 +76,8 @@ def test_a_settled_batch_folder_becomes_runs_definitions_first(requested):
     assert priorities[0] > priorities[1]
     bars = runs[1]
     assert (bars.tags[inbox.RANGE_START_TAG], bars.tags[inbox.RANGE_END_TAG]) == (
-        "2026-11-01",
-        "2026-11-04",
+        "2026-11-02",
+        "2026-11-03",
     )
     assert not job.exists()
     [moved] = (folder / "requested").iterdir()
