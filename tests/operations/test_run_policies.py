@@ -126,8 +126,11 @@ def test_a_run_whose_process_died_is_retried_once_by_the_daemon(daemon):
 
 
 def test_every_asset_that_reads_a_source_has_the_retry_policy():
+    from assets.market.config import SCHEMAS as MARKET_SCHEMAS
+
     readers = [*staging_assets, *prospect_staging, *load_assets.values()]
-    assert len(readers) == 3 + 5 + 5
+    # three energy sources, five prospects sources, one market load per Databento schema
+    assert len(readers) == 3 + 5 + len(MARKET_SCHEMAS) == 3 + 5 + 12
     for asset in readers:
         policy = asset.op.retry_policy
         assert policy == SOURCE_RETRY, asset.key
