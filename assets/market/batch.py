@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
 
+from assets.market import files
 from assets.market.databento_import import bento_warning
 from headwater.files import write_atomic
 
@@ -45,7 +46,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Call = Callable[[str, Callable[[], T]], T]  # (what is called, the call) -> its result
-HASH_BLOCK = 1 << 20
 SPLIT_DURATION = "day"  # one file per UTC day: the grain of the intraday partitions
 
 
@@ -98,19 +98,11 @@ class Downloaded:
     fetched: int  # files downloaded now (the others were whole already)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _whole(path: Path, entry: dict[str, Any]) -> bool:
     if not path.is_file() or path.stat().st_size != int(entry["size"]):
         return False
     algo, _, expected = str(entry.get("hash", "")).partition(":")
-    return algo != "sha256" or _sha256(path) == expected
+    return algo != "sha256" or files.sha256(path) == expected
 
 
 def run_job(

@@ -135,7 +135,8 @@ def _manifest_entries(manifest: object) -> list[dict]:
     return entries
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
+    """The file's SHA-256 as hex, read a block at a time."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         while block := f.read(HASH_BLOCK):
@@ -166,7 +167,7 @@ def check_batch_folder(folder: Path) -> None:
                     "an incomplete download"
                 )
             algo, _, expected = str(entry.get("hash", "")).partition(":")
-            if algo == "sha256" and _sha256(path) != expected:
+            if algo == "sha256" and sha256(path) != expected:
                 raise FileRefused(f"{path}: SHA-256 differs from {manifest_path.name}")
     metadata_path = folder / "metadata.json"
     if metadata_path.is_file():
