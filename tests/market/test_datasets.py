@@ -15,23 +15,14 @@ import pytest
 import assets.market.definitions as market_definitions
 from assets.market.config import MarketConfig
 from assets.market.ingest import MarketIngest, ingest_run_config
-from headwater.cli.runs import load_defs, run_job
+from headwater.cli.runs import load_defs
 from headwater.plans import BadParameter, IngestRequest
+from tests.market.test_batch import run
 from tests.market.test_files import REAL, SETTINGS, headwater, tables
 
 DEFS = load_defs()
 JANUARY = ("2024-01-01", "2024-01-01")
 IFEU = {"resources": {"databento": {"config": {"dataset": "IFEU.IMPACT"}}}}
-
-
-def run(warehouse: Path, job: str, partitions, run_config=None):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HEADWATER_WAREHOUSE", str(warehouse))
-        result = run_job(
-            DEFS, job, partitions, dg.DagsterInstance.ephemeral(), run_config=run_config
-        )
-    assert result.success
-    return result
 
 
 def query(warehouse: Path, sql: str) -> list[tuple]:
